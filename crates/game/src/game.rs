@@ -1,0 +1,149 @@
+//! A whole game: the schedule C..2, P one-card rounds, 2..C, with rotating dealer and trump.
+
+use rand::Rng;
+
+use crate::card::Suit;
+use crate::round::{max_cards, DealError, Round, MAX_PLAYERS, MIN_PLAYERS};
+
+/// Trump of round r (0-based) is `TRUMP_CYCLE[r % 5]`; `None` is a no-trump round.
+pub const TRUMP_CYCLE: [Option<Suit>; 5] =
+    [Some(Suit::Spades), Some(Suit::Hearts), Some(Suit::Clubs), Some(Suit::Diamonds), None];
+
+/// The rounds of a game for `players` players starting at `start` cards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    players: usize,
+    sizes: Vec<usize>,
+}
+
+/// The setup of one scheduled round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundSpec {
+    pub cards: usize,
+    pub dealer: usize,
+    pub trump: Option<Suit>,
+}
+
+impl Schedule {
+    pub fn new(players: usize, start: usize) -> Result<Schedule, DealError> {
+        if !(MIN_PLAYERS..=MAX_PLAYERS).contains(&players) {
+            return Err(DealError::Players(players));
+        }
+        if start == 0 || start > max_cards(players) {
+            return Err(DealError::Cards { players, cards: start });
+        }
+        let sizes = (2..=start)
+            .rev()
+            .chain(std::iter::repeat_n(1, players))
+            .chain(2..=start)
+            .collect();
+        Ok(Schedule { players, sizes })
+    }
+
+    pub fn players(&self) -> usize {
+        self.players
+    }
+
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+
+    pub fn round(&self, index: usize) -> Option<RoundSpec> {
+        let cards = *self.sizes.get(index)?;
+        Some(RoundSpec { cards, dealer: index % self.players, trump: TRUMP_CYCLE[index % 5] })
+    }
+
+    pub fn rounds(&self) -> impl Iterator<Item = RoundSpec> + '_ {
+        (0..self.len()).filter_map(|i| self.round(i))
+    }
+}
+
+/// What a player knows of the game around the current round (game mode only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GameContext {
+    /// 0-based index of the current round.
+    pub round_index: usize,
+    /// Rounds in the whole schedule.
+    pub rounds: usize,
+    /// Totals of the finished rounds, by seat.
+    pub totals: [i32; MAX_PLAYERS],
+}
+
+/// A game in progress: the current round and the totals of the rounds before it.
+#[derive(Clone, Debug)]
+pub struct Game {
+    schedule: Schedule,
+    index: usize,
+    totals: [i32; MAX_PLAYERS],
+    round: Round,
+}
+
+impl Game {
+    pub fn new<R: Rng + ?Sized>(players: usize, start: usize, rng: &mut R) -> Result<Game, DealError> {
+        let schedule = Schedule::new(players, start)?;
+        let round = deal_spec(players, schedule.round(0).expect("schedules are never empty"), rng);
+        Ok(Game { schedule, index: 0, totals: [0; MAX_PLAYERS], round })
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// 0-based index of the current round in the schedule.
+    pub fn round_index(&self) -> usize {
+        self.index
+    }
+
+    pub fn round(&self) -> &Round {
+        &self.round
+    }
+
+    pub fn round_mut(&mut self) -> &mut Round {
+        &mut self.round
+    }
+
+    /// Totals of the finished rounds (the current round's score is added by `next_round`).
+    pub fn totals(&self) -> [i32; MAX_PLAYERS] {
+        self.totals
+    }
+
+    pub fn context(&self) -> GameContext {
+        GameContext { round_index: self.index, rounds: self.schedule.len(), totals: self.totals }
+    }
+
+    /// Once the current round is over: bank its scores and deal the next round.
+    /// Returns false (and banks the scores) when the game is over.
+    pub fn next_round<R: Rng + ?Sized>(&mut self, rng: &mut R) -> bool {
+        assert!(self.round.is_over(), "next_round called while the round is in play");
+        for (total, score) in self.totals.iter_mut().zip(self.round.scores()) {
+            *total += score;
+        }
+        self.index += 1;
+        match self.schedule.round(self.index) {
+            Some(spec) => {
+                self.round = deal_spec(self.schedule.players, spec, rng);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_over(&self) -> bool {
+        self.index >= self.schedule.len()
+    }
+
+    /// Seats with the highest total (all of them share the win).
+    pub fn winners(&self) -> Vec<usize> {
+        let players = self.schedule.players;
+        let best = self.totals[..players].iter().max().copied().unwrap_or(0);
+        (0..players).filter(|&s| self.totals[s] == best).collect()
+    }
+}
+
+fn deal_spec<R: Rng + ?Sized>(players: usize, spec: RoundSpec, rng: &mut R) -> Round {
+    Round::deal(players, spec.cards, spec.dealer, spec.trump, rng).expect("schedule sizes fit the deck")
+}

@@ -1,0 +1,48 @@
+//! What one player knows of a round (RULES.md, "What a player knows").
+
+use crate::card::CardSet;
+use crate::round::Round;
+
+/// A player's information set: the round as that player sees it. The other seats' hands are
+/// blanked out at construction, so nothing built on an `InfoSet` can read hidden cards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InfoSet {
+    view: Round,
+    observer: u8,
+}
+
+impl InfoSet {
+    pub fn new(round: &Round, observer: usize) -> InfoSet {
+        assert!(observer < round.players(), "observer seat {observer} not at the table");
+        let mut view = *round;
+        for seat in (0..round.players()).filter(|&s| s != observer) {
+            view.set_hand(seat, CardSet::EMPTY);
+        }
+        InfoSet { view, observer: observer as u8 }
+    }
+
+    pub fn observer(&self) -> usize {
+        self.observer as usize
+    }
+
+    /// The public round plus the observer's own hand; other hands are empty.
+    pub fn view(&self) -> &Round {
+        &self.view
+    }
+
+    pub fn hand(&self) -> CardSet {
+        self.view.hand(self.observer())
+    }
+
+    /// Cards the observer cannot see: in other hands or undealt.
+    pub fn unseen(&self) -> CardSet {
+        !(self.hand() | self.view.played())
+    }
+}
+
+impl Round {
+    /// The information set of `seat`.
+    pub fn info_set(&self, seat: usize) -> InfoSet {
+        InfoSet::new(self, seat)
+    }
+}
