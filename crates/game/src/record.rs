@@ -22,8 +22,10 @@ pub struct RoundRecord {
     /// Every seat's dealt hand, seat 0 first.
     pub hands: Vec<Vec<String>>,
     /// Bids in bidding order, starting with the seat left of the dealer.
+    #[serde(default)]
     pub bids: Vec<u8>,
     /// Cards in play order.
+    #[serde(default)]
     pub plays: Vec<String>,
     /// Optional: tricks won per seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +67,8 @@ pub struct ReplayError {
 impl fmt::Display for ReplayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(round) = self.round {
-            write!(f, "round {}, ", round + 1)?;
+            write!(f, "round {}", round + 1)?;
+            f.write_str(if self.place == Place::Record { ": " } else { ", " })?;
         }
         match self.place {
             Place::Record => write!(f, "{}", self.reason),

@@ -1,0 +1,70 @@
+//! Rules-engine throughput: random playouts of whole rounds, and determinization samples.
+//! Run: `cargo bench -p game --bench rules` (single thread; numbers are per core).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use game::{Determinizer, InfoSet, Round, TRUMP_CYCLE};
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+
+fn rate(label: &str, count: usize, seconds: f64) {
+    println!("{label:<58} {:>12.0} /s  ({count} in {seconds:.2} s)", count as f64 / seconds);
+}
+
+fn playouts(rng: &mut SmallRng, count: usize) -> f64 {
+    let start = Instant::now();
+    let mut checksum = 0i64;
+    for i in 0..count {
+        let mut round = Round::deal(4, 5, i % 4, TRUMP_CYCLE[i % 5], rng).unwrap();
+        while !round.is_over() {
+            let action = round.legal_actions().sample(rng).unwrap();
+            round.apply_legal(action);
+        }
+        checksum += round.score(0) as i64;
+    }
+    black_box(checksum);
+    start.elapsed().as_secs_f64()
+}
+
+/// Mid-round positions (4 players x 5 cards, after bidding and two tricks), some with voids.
+fn mid_round_infos(rng: &mut SmallRng, count: usize) -> Vec<InfoSet> {
+    (0..count)
+        .map(|i| {
+            let mut round = Round::deal(4, 5, i % 4, TRUMP_CYCLE[i % 5], rng).unwrap();
+            while round.tricks_done() < 2 || round.current_trick().cards().len() < i % 3 {
+                let action = round.legal_actions().sample(rng).unwrap();
+                round.apply_legal(action);
+            }
+            InfoSet::new(&round, round.to_act())
+        })
+        .collect()
+}
+
+fn main() {
+    let mut rng = SmallRng::seed_from_u64(1);
+    playouts(&mut rng, 50_000); // warm-up
+    let count = 1_000_000;
+    rate("random playouts, 4 players x 5 cards (deal to score)", count, playouts(&mut rng, count));
+
+    let infos = mid_round_infos(&mut rng, 10_000);
+    let with_voids = infos.iter().filter(|i| (0..4).any(|s| i.view().void_mask(s) != 0)).count();
+    // One determinizer per information set, several samples each (as a search draws D worlds).
+    for per_set in [1usize, 3, 30] {
+        let start = Instant::now();
+        let mut checksum = 0u64;
+        for info in &infos {
+            let mut determinizer = Determinizer::new(info).unwrap();
+            for _ in 0..per_set {
+                checksum ^= determinizer.sample(&mut rng).hand((info.observer() + 1) % 4).0;
+            }
+        }
+        black_box(checksum);
+        rate(
+            &format!("determinizations, 4x5 mid-round, {per_set} per information set"),
+            infos.len() * per_set,
+            start.elapsed().as_secs_f64(),
+        );
+    }
+    println!("({with_voids} of {} positions have a shown void)", infos.len());
+}

@@ -1,0 +1,3 @@
+//! The self-play trainer and its tools.
+
+pub mod replay;
