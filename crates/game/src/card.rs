@@ -8,7 +8,7 @@ use std::str::FromStr;
 use thiserror::Error;
 
 /// One of the four suits, in the index order of RULES.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Suit {
     Spades = 0,
     Hearts = 1,
@@ -49,7 +49,7 @@ impl fmt::Display for Suit {
 }
 
 /// A playing card, stored as its index 0..52.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Card(u8);
 
 const RANK_CHARS: [char; 13] = ['2', '3', '4', '5', '6', '7', '8', '9', 'T', 'J', 'Q', 'K', 'A'];
@@ -109,7 +109,7 @@ impl FromStr for Card {
 }
 
 /// A set of cards as a 52-bit bitboard.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CardSet(pub u64);
 
 impl CardSet {

@@ -63,7 +63,7 @@ impl Schedule {
 }
 
 /// What a player knows of the game around the current round (game mode only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GameContext {
     /// 0-based index of the current round.
     pub round_index: usize,

@@ -5,7 +5,7 @@ use crate::round::Round;
 
 /// A player's information set: the round as that player sees it. The other seats' hands are
 /// blanked out at construction, so nothing built on an `InfoSet` can read hidden cards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct InfoSet {
     view: Round,
     observer: u8,

@@ -42,7 +42,7 @@ impl fmt::Display for Action {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     Bidding,
     Playing,
@@ -136,7 +136,7 @@ pub enum DealError {
 }
 
 /// The cards of the trick in progress, in play order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Trick {
     pub leader: u8,
     len: u8,
@@ -179,7 +179,7 @@ pub fn beats(card: Card, best: Card, trump: Option<Suit>) -> bool {
 }
 
 /// The full state of a round (all hands visible). `Copy`, no heap: cheap to clone in search.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Round {
     players: u8,
     cards: u8,

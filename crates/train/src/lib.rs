@@ -1,3 +1,12 @@
 //! The self-play trainer and its tools.
 
+pub mod arena;
+pub mod buffer;
+pub mod config;
+pub mod evaluator;
+pub mod files;
+pub mod learner;
 pub mod replay;
+pub mod run;
+pub mod seed;
+pub mod table;

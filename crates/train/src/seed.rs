@@ -1,0 +1,18 @@
+//! Seeds for every random stream of a run, derived from the config's one seed, so that a
+//! resumed run draws exactly what an uninterrupted one would.
+
+/// SplitMix64 over the base seed and a path of stream identifiers.
+pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
+    let mut state = base;
+    for &part in path {
+        state = mix(state ^ mix(part.wrapping_add(0x9e37_79b9_7f4a_7c15)));
+    }
+    mix(state)
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
