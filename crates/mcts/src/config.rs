@@ -1,0 +1,246 @@
+//! Search and driver settings, with validation so that bad values are refused up front
+//! instead of producing a silently degenerate search.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Upper bounds that keep the arena indices (`u32`) and allocations sane; far above any
+/// setting that makes sense for Blob.
+pub const MAX_WORLDS: u32 = 256;
+pub const MAX_SIMULATIONS: u32 = 1_000_000;
+pub const MAX_LEAVES_PER_WAVE: u32 = 65_536;
+
+/// The search presets of issue 4 (determinizations x simulations per determinization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// 2 worlds x 20 simulations.
+    Light,
+    /// 3 worlds x 30 simulations.
+    Medium,
+    /// 5 worlds x 50 simulations.
+    Heavy,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Light, Preset::Medium, Preset::Heavy];
+
+    /// (worlds, simulations per world).
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Preset::Light => (2, 20),
+            Preset::Medium => (3, 30),
+            Preset::Heavy => (5, 50),
+        }
+    }
+}
+
+/// How one decision is searched. The defaults are the medium preset with self-play settings
+/// (root noise on, temperature 1); use [`SearchConfig::for_play`] for evaluation and games
+/// against people.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// D: determinized worlds sampled from the acting player's information set.
+    pub worlds: u32,
+    /// S: simulations per world (the root evaluation is not counted; the root's children
+    /// receive exactly S visits per world).
+    pub simulations: u32,
+    /// K: leaves selected per world in one wave (parallel expansion). K >= S is allowed.
+    pub leaves_per_wave: u32,
+    /// Exploration constant of PUCT.
+    pub c_puct: f32,
+    /// First-play urgency: an unvisited child is valued at its parent's mean value for the
+    /// player choosing there, minus this reduction.
+    pub fpu_reduction: f32,
+    /// Virtual visits added along the path of each leaf awaiting evaluation, so that the
+    /// other leaves of the same wave go elsewhere. 0 disables virtual loss.
+    pub virtual_visits: u32,
+    /// The value (on the [0, 1] score scale) each virtual visit counts as: 0 is a loss.
+    pub virtual_loss: f32,
+    /// Dirichlet concentration of the root noise.
+    pub dirichlet_alpha: f32,
+    /// Weight of the root noise in the root priors; 0 turns noise off (evaluation, play).
+    pub dirichlet_epsilon: f32,
+    /// Move choice from the summed root visits: 0 plays the most visited action, otherwise
+    /// actions are sampled with probability proportional to visits^(1 / temperature).
+    pub temperature: f32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> SearchConfig {
+        SearchConfig::preset(Preset::Medium)
+    }
+}
+
+impl SearchConfig {
+    /// A preset with self-play settings (root noise, temperature 1).
+    pub fn preset(preset: Preset) -> SearchConfig {
+        let (worlds, simulations) = preset.size();
+        SearchConfig {
+            worlds,
+            simulations,
+            leaves_per_wave: 8,
+            c_puct: 1.5,
+            fpu_reduction: 0.1,
+            virtual_visits: 1,
+            virtual_loss: 0.0,
+            // About 10 / (typical number of legal actions), as in KataGo's scaling.
+            dirichlet_alpha: 1.0,
+            dirichlet_epsilon: 0.25,
+            temperature: 1.0,
+        }
+    }
+
+    pub fn light() -> SearchConfig {
+        SearchConfig::preset(Preset::Light)
+    }
+
+    pub fn medium() -> SearchConfig {
+        SearchConfig::preset(Preset::Medium)
+    }
+
+    pub fn heavy() -> SearchConfig {
+        SearchConfig::preset(Preset::Heavy)
+    }
+
+    /// The same search without root noise, playing the most visited action: for evaluation
+    /// and play, where exploration would only weaken the move.
+    pub fn for_play(self) -> SearchConfig {
+        SearchConfig { dirichlet_epsilon: 0.0, temperature: 0.0, ..self }
+    }
+
+    /// Most leaves one world can add to a batch in a wave.
+    pub(crate) fn leaves_per_world_wave(&self) -> usize {
+        self.leaves_per_wave.min(self.simulations) as usize
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn count(value: u32, max: u32, field: &'static str) -> Result<(), ConfigError> {
+            if value == 0 || value > max {
+                return Err(ConfigError::Count { field, value, max });
+            }
+            Ok(())
+        }
+        fn real(value: f32, min: f32, max: f32, field: &'static str) -> Result<(), ConfigError> {
+            // NaN fails both comparisons and is refused with the rest.
+            if !(value >= min && value <= max) {
+                return Err(ConfigError::Real { field, value, min, max });
+            }
+            Ok(())
+        }
+        count(self.worlds, MAX_WORLDS, "worlds")?;
+        count(self.simulations, MAX_SIMULATIONS, "simulations")?;
+        count(self.leaves_per_wave, MAX_LEAVES_PER_WAVE, "leaves_per_wave")?;
+        if self.virtual_visits > MAX_LEAVES_PER_WAVE {
+            return Err(ConfigError::VirtualVisits(self.virtual_visits));
+        }
+        real(self.c_puct, 0.0, f32::MAX, "c_puct")?;
+        real(self.fpu_reduction, -1.0, 1.0, "fpu_reduction")?;
+        real(self.virtual_loss, 0.0, 1.0, "virtual_loss")?;
+        // A zero or infinitesimal alpha makes every Gamma draw underflow to 0.
+        real(self.dirichlet_alpha, 1e-3, 1e3, "dirichlet_alpha")?;
+        real(self.dirichlet_epsilon, 0.0, 1.0, "dirichlet_epsilon")?;
+        real(self.temperature, 0.0, 1e3, "temperature")?;
+        Ok(())
+    }
+}
+
+/// Settings of the batching driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriverConfig {
+    /// Most leaves in one evaluator call. Searches are grouped so that a group's wave can
+    /// never exceed it; one search alone must fit (worlds x min(K, S) <= max_batch).
+    pub max_batch: usize,
+    /// Run the evaluator on its own thread for one group of searches while the CPU selects
+    /// the leaves of the next group. Off: select, evaluate, back up in turn.
+    pub overlap: bool,
+}
+
+impl Default for DriverConfig {
+    fn default() -> DriverConfig {
+        DriverConfig { max_batch: 4096, overlap: true }
+    }
+}
+
+impl DriverConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_batch == 0 {
+            return Err(ConfigError::ZeroBatch);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ConfigError {
+    #[error("{field} must be in 1..={max}, got {value}")]
+    Count { field: &'static str, value: u32, max: u32 },
+    #[error("virtual_visits must be at most {MAX_LEAVES_PER_WAVE}, got {0}")]
+    VirtualVisits(u32),
+    #[error("{field} must be a number in [{min}, {max}], got {value}")]
+    Real { field: &'static str, value: f32, min: f32, max: f32 },
+    #[error("max_batch must be at least 1")]
+    ZeroBatch,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_have_the_issue_sizes_and_validate() {
+        assert_eq!((SearchConfig::light().worlds, SearchConfig::light().simulations), (2, 20));
+        assert_eq!((SearchConfig::medium().worlds, SearchConfig::medium().simulations), (3, 30));
+        assert_eq!((SearchConfig::heavy().worlds, SearchConfig::heavy().simulations), (5, 50));
+        for preset in Preset::ALL {
+            SearchConfig::preset(preset).validate().unwrap();
+            SearchConfig::preset(preset).for_play().validate().unwrap();
+        }
+        assert_eq!(SearchConfig::default(), SearchConfig::medium());
+        DriverConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_field_named() {
+        let base = SearchConfig::medium();
+        let cases: Vec<(SearchConfig, &str)> = vec![
+            (SearchConfig { worlds: 0, ..base }, "worlds"),
+            (SearchConfig { worlds: MAX_WORLDS + 1, ..base }, "worlds"),
+            (SearchConfig { simulations: 0, ..base }, "simulations"),
+            (SearchConfig { leaves_per_wave: 0, ..base }, "leaves_per_wave"),
+            (SearchConfig { virtual_visits: MAX_LEAVES_PER_WAVE + 1, ..base }, "virtual_visits"),
+            (SearchConfig { c_puct: -0.5, ..base }, "c_puct"),
+            (SearchConfig { c_puct: f32::NAN, ..base }, "c_puct"),
+            (SearchConfig { c_puct: f32::INFINITY, ..base }, "c_puct"),
+            (SearchConfig { fpu_reduction: 2.0, ..base }, "fpu_reduction"),
+            (SearchConfig { virtual_loss: -0.1, ..base }, "virtual_loss"),
+            (SearchConfig { dirichlet_alpha: 0.0, ..base }, "dirichlet_alpha"),
+            (SearchConfig { dirichlet_epsilon: 1.5, ..base }, "dirichlet_epsilon"),
+            (SearchConfig { temperature: -1.0, ..base }, "temperature"),
+        ];
+        for (config, field) in cases {
+            let err = config.validate().unwrap_err();
+            assert!(err.to_string().contains(field), "{err} should name {field}");
+        }
+        assert_eq!(DriverConfig { max_batch: 0, overlap: true }.validate(), Err(ConfigError::ZeroBatch));
+    }
+
+    #[test]
+    fn configs_round_trip_through_json_and_fill_defaults() {
+        let config = SearchConfig { worlds: 5, leaves_per_wave: 100, ..SearchConfig::light() };
+        let text = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<SearchConfig>(&text).unwrap(), config);
+        // Missing fields take the defaults; a zero count parses but does not validate.
+        let partial: SearchConfig = serde_json::from_str(r#"{"worlds": 0, "c_puct": 2.0}"#).unwrap();
+        assert_eq!(partial.simulations, SearchConfig::default().simulations);
+        assert_eq!(partial.c_puct, 2.0);
+        assert!(partial.validate().is_err());
+        assert!(serde_json::from_str::<SearchConfig>(r#"{"wolds": 3}"#).is_err(), "typos are refused");
+        let preset: Preset = serde_json::from_str(r#""heavy""#).unwrap();
+        assert_eq!(preset, Preset::Heavy);
+        let driver: DriverConfig = serde_json::from_str(r#"{"max_batch": 64}"#).unwrap();
+        assert!(driver.overlap);
+    }
+}

@@ -1,0 +1,583 @@
+//! One decision searched by determinization (PIMC): D worlds sampled from the acting player's
+//! information set, one PUCT tree per world, S simulations each, root visits summed.
+//!
+//! A `Search` does not call an evaluator itself: it hands out the leaves of one wave
+//! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
+//! leaves of many searches in one batch.
+
+use game::{Action, Actions, DeterminizeError, Determinizer, InfoSet, Round, MAX_PLAYERS};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Gamma};
+use thiserror::Error;
+
+use crate::config::{ConfigError, SearchConfig};
+use crate::evaluator::{Evaluation, ACTIONS};
+use crate::tree::{Descent, Tree, ROOT};
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SearchError {
+    #[error("invalid search configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("the round is over: nothing to search")]
+    RoundOver,
+    #[error("the information set is seat {observer}'s but seat {to_act} is to act")]
+    NotToAct { observer: usize, to_act: usize },
+    #[error("cannot sample worlds for this information set: {0}")]
+    Determinize(#[from] DeterminizeError),
+    #[error("a search needs up to {needed} leaves per wave but the batch cap is {max_batch}")]
+    BatchTooSmall { needed: usize, max_batch: usize },
+}
+
+/// The outcome of one decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SearchResult {
+    /// The action to play, chosen from `visits` with the configured temperature.
+    pub action: Action,
+    /// Root visits summed over worlds, normalised: the policy training target (0 on illegal
+    /// actions). One-hot on the action for a forced move.
+    pub policy: [f32; ACTIONS],
+    /// Root visits summed over worlds, by action index (all zero for a forced move).
+    pub visits: [u32; ACTIONS],
+    /// Mean value per absolute seat at the root over all worlds and visits (0 beyond the
+    /// players); `None` for a forced move, which is not searched.
+    pub root_values: Option<[f32; MAX_PLAYERS]>,
+    /// The player had a single legal action: played without search. Not a useful training
+    /// example.
+    pub forced: bool,
+}
+
+/// Counters of one wave of one or more searches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WaveCounters {
+    /// Searches that took their first step.
+    pub started: u64,
+    /// Leaves handed out for evaluation (roots included).
+    pub leaves: u64,
+    /// Simulations completed (evaluated leaves and terminal positions; roots excluded).
+    pub simulations: u64,
+    pub terminal: u64,
+    pub collisions: u64,
+    /// Evaluations whose policy or values had to be repaired (NaN, no legal mass).
+    pub invalid: u64,
+}
+
+impl std::ops::Add for WaveCounters {
+    type Output = WaveCounters;
+    fn add(self, o: WaveCounters) -> WaveCounters {
+        WaveCounters {
+            started: self.started + o.started,
+            leaves: self.leaves + o.leaves,
+            simulations: self.simulations + o.simulations,
+            terminal: self.terminal + o.terminal,
+            collisions: self.collisions + o.collisions,
+            invalid: self.invalid + o.invalid,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct World {
+    round: Round,
+    tree: Tree,
+    /// Completed simulations (never more than S).
+    simulations: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingLeaf {
+    world: u32,
+    node: u32,
+    legal: Actions,
+}
+
+#[derive(Clone, Debug)]
+enum Stage {
+    /// Nothing requested yet. The worlds are sampled at the first step, which the driver runs
+    /// in parallel, rather than in `Search::new`, which a self-play loop calls serially.
+    New(Box<Determinizer>),
+    /// The root's evaluation is in flight: no tree may select before its root is expanded.
+    Root,
+    Running,
+    Done,
+}
+
+/// The search of one decision. Build it, let a [`crate::BatchedSearcher`] run it (with many
+/// others), then read [`Search::result`].
+#[derive(Clone, Debug)]
+pub struct Search {
+    config: SearchConfig,
+    info: InfoSet,
+    rng: ChaCha8Rng,
+    noise: Option<Gamma<f32>>,
+    worlds: Vec<World>,
+    stage: Stage,
+    /// This wave's leaves awaiting evaluation, in the order of `pending`.
+    leaves: Vec<InfoSet>,
+    pending: Vec<PendingLeaf>,
+    /// Leaves of this wave's collisions, whose virtual loss is removed at the wave's end.
+    collided: Vec<u32>,
+    result: Option<SearchResult>,
+    /// Where this search's leaves start in the driver's batch.
+    pub(crate) batch_offset: usize,
+    /// The driver has handed the result on (streaming runs).
+    pub(crate) reported: bool,
+}
+
+impl Search {
+    /// A search of the decision of `info`'s observer, who must be the seat to act. All of its
+    /// randomness (worlds, root noise, move choice) comes from `seed`; `info` carries no
+    /// hidden card, so the result cannot depend on them. A forced move is decided here, and
+    /// the search is then already done.
+    pub fn new(info: &InfoSet, config: &SearchConfig, seed: u64) -> Result<Search, SearchError> {
+        config.validate()?;
+        let view = info.view();
+        if view.is_over() {
+            return Err(SearchError::RoundOver);
+        }
+        if info.observer() != view.to_act() {
+            return Err(SearchError::NotToAct { observer: info.observer(), to_act: view.to_act() });
+        }
+        let legal = view.legal_actions();
+        let mut search = Search {
+            config: *config,
+            info: *info,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            noise: None,
+            worlds: Vec::new(),
+            stage: Stage::Done,
+            leaves: Vec::new(),
+            pending: Vec::new(),
+            collided: Vec::new(),
+            result: None,
+            batch_offset: 0,
+            reported: false,
+        };
+        if legal.len() == 1 {
+            let action = legal.iter().next().ok_or(SearchError::RoundOver)?;
+            let mut policy = [0.0; ACTIONS];
+            policy[action.index()] = 1.0;
+            search.result =
+                Some(SearchResult { action, policy, visits: [0; ACTIONS], root_values: None, forced: true });
+            return Ok(search);
+        }
+        if config.dirichlet_epsilon > 0.0 {
+            let gamma = Gamma::new(config.dirichlet_alpha, 1.0).map_err(|_| ConfigError::Real {
+                field: "dirichlet_alpha",
+                value: config.dirichlet_alpha,
+                min: 0.0,
+                max: f32::MAX,
+            })?;
+            search.noise = Some(gamma);
+        }
+        // Built here so that an inconsistent information set is an error of `new`.
+        search.stage = Stage::New(Box::new(Determinizer::new(info)?));
+        Ok(search)
+    }
+
+    /// Sample the worlds (the first step).
+    fn sample_worlds(&mut self, mut determinizer: Box<Determinizer>) {
+        let view = self.info.view();
+        // Room for the usual tree (every simulation expands a node of a few children) without
+        // reserving absurd amounts for huge S; the arena grows past it if needed.
+        let capacity = (1 + self.config.simulations as usize * view.legal_actions().len().min(8)).min(1 << 16);
+        self.worlds = (0..self.config.worlds)
+            .map(|_| World {
+                round: determinizer.sample(&mut self.rng),
+                tree: Tree::new(view.to_act(), capacity),
+                simulations: 0,
+            })
+            .collect();
+    }
+
+    pub fn info(&self) -> &InfoSet {
+        &self.info
+    }
+
+    pub fn config(&self) -> &SearchConfig {
+        &self.config
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+
+    /// The result, once the search is done.
+    pub fn result(&self) -> Option<&SearchResult> {
+        self.result.as_ref()
+    }
+
+    /// The leaves this search is waiting on, in the order `step` expects their evaluations.
+    pub(crate) fn leaves(&self) -> &[InfoSet] {
+        &self.leaves
+    }
+
+    /// Most leaves one wave of a search with this configuration can hand out (whatever its
+    /// state: the driver reserves that much batch room for its slot).
+    pub(crate) fn wave_bound(&self) -> usize {
+        self.config.worlds as usize * self.config.leaves_per_world_wave()
+    }
+
+    /// Take the evaluations of `leaves()` (in order), back them up, and select the next wave's
+    /// leaves. The first call, with no evaluations, asks for the root.
+    pub(crate) fn step(&mut self, evals: &[Evaluation]) -> WaveCounters {
+        let mut counters = WaveCounters::default();
+        self.absorb(evals, &mut counters);
+        debug_assert_eq!(self.check(), Ok(()), "tree invariants after a wave");
+        self.advance(&mut counters);
+        counters
+    }
+
+    /// Back up the evaluations of the last wave's leaves.
+    fn absorb(&mut self, evals: &[Evaluation], counters: &mut WaveCounters) {
+        debug_assert_eq!(evals.len(), self.leaves.len(), "one evaluation per leaf");
+        match self.stage {
+            Stage::Root => {
+                self.expand_roots(&evals[0], counters);
+                self.stage = Stage::Running;
+            }
+            Stage::Running => self.back_up(evals, counters),
+            Stage::New(_) | Stage::Done => {}
+        }
+        self.leaves.clear();
+        self.pending.clear();
+    }
+
+    /// Hand out the next leaves: the root first, then waves of selections until every world
+    /// has its S simulations.
+    fn advance(&mut self, counters: &mut WaveCounters) {
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            stage @ (Stage::Done | Stage::Root) => self.stage = stage,
+            Stage::New(determinizer) => {
+                self.sample_worlds(determinizer);
+                // The root is evaluated once for all worlds: every world's root has the same
+                // information set for the acting player, which is `info` itself.
+                self.leaves.push(self.info);
+                self.stage = Stage::Root;
+                counters.leaves = 1;
+                counters.started = 1;
+            }
+            Stage::Running => {
+                let target = self.config.simulations;
+                if self.worlds.iter().all(|w| w.simulations == target) {
+                    self.finish();
+                } else {
+                    self.stage = Stage::Running;
+                    self.select(counters);
+                }
+            }
+        }
+    }
+
+    fn expand_roots(&mut self, eval: &Evaluation, counters: &mut WaveCounters) {
+        let legal = self.info.view().legal_actions();
+        let values = clean_values(&eval.values, counters);
+        for world in &mut self.worlds {
+            if !world.tree.expand(ROOT, legal, &eval.policy) {
+                counters.invalid += 1;
+            }
+            if let Some(gamma) = &self.noise {
+                // A Dirichlet sample is a normalised vector of Gamma(alpha) draws.
+                let mut noise = [0.0f32; ACTIONS];
+                let children = world.tree.root_child_count();
+                for eta in &mut noise[..children] {
+                    *eta = gamma.sample(&mut self.rng);
+                }
+                let sum: f32 = noise[..children].iter().sum();
+                if sum > 0.0 && sum.is_finite() {
+                    noise[..children].iter_mut().for_each(|eta| *eta /= sum);
+                    world.tree.add_root_noise(self.config.dirichlet_epsilon, &noise[..children]);
+                }
+            }
+            world.tree.backup(ROOT, &values);
+        }
+    }
+
+    fn back_up(&mut self, evals: &[Evaluation], counters: &mut WaveCounters) {
+        for (leaf, eval) in self.pending.iter().zip(evals) {
+            let world = &mut self.worlds[leaf.world as usize];
+            if !world.tree.expand(leaf.node, leaf.legal, &eval.policy) {
+                counters.invalid += 1;
+            }
+            world.tree.backup(leaf.node, &clean_values(&eval.values, counters));
+            world.simulations += 1;
+            counters.simulations += 1;
+        }
+    }
+
+    /// Select up to K leaves in every world, never letting a world pass S simulations.
+    fn select(&mut self, counters: &mut WaveCounters) {
+        let config = self.config;
+        for (index, world) in self.worlds.iter_mut().enumerate() {
+            // Nothing is pending at the start of a wave, so this bounds completed plus
+            // pending simulations by S.
+            let attempts = config.leaves_per_wave.min(config.simulations - world.simulations);
+            for _ in 0..attempts {
+                match world.tree.descend(&world.round, &config) {
+                    Descent::Leaf { node, round } => {
+                        self.leaves.push(InfoSet::new(&round, round.to_act()));
+                        self.pending.push(PendingLeaf { world: index as u32, node, legal: round.legal_actions() });
+                        counters.leaves += 1;
+                    }
+                    Descent::Terminal => {
+                        world.simulations += 1;
+                        counters.simulations += 1;
+                        counters.terminal += 1;
+                    }
+                    Descent::Collision { node } => {
+                        self.collided.push(node);
+                        counters.collisions += 1;
+                    }
+                }
+            }
+            for node in self.collided.drain(..) {
+                world.tree.remove_virtual_loss(node);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        let mut visits = [0u32; ACTIONS];
+        let mut root_values = [0.0f32; MAX_PLAYERS];
+        for world in &self.worlds {
+            for (action, count) in world.tree.root_visits() {
+                visits[action] += count;
+            }
+            for (sum, value) in root_values.iter_mut().zip(world.tree.root_values()) {
+                *sum += value / self.worlds.len() as f32;
+            }
+        }
+        root_values[self.info.view().players()..].fill(0.0);
+        let total: u32 = visits.iter().sum();
+        let policy = visits.map(|v| v as f32 / total as f32);
+        let legal = self.info.view().legal_actions();
+        let index = choose(&visits, self.config.temperature, &mut self.rng);
+        // `choose` returns a visited index, and only legal actions are visited.
+        let action = legal.iter().find(|a| a.index() == index).unwrap_or_else(|| {
+            legal.iter().next().expect("a position under search has legal actions")
+        });
+        self.result = Some(SearchResult { action, policy, visits, root_values: Some(root_values), forced: false });
+        self.stage = Stage::Done;
+    }
+
+    /// Check every tree's invariants (between waves, once the root is expanded).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if matches!(self.stage, Stage::New(_)) {
+            return Ok(());
+        }
+        for (index, world) in self.worlds.iter().enumerate() {
+            world.tree.check().map_err(|e| format!("world {index}: {e}"))?;
+            let root: u32 = world.tree.root_visits().map(|(_, v)| v).sum();
+            if root != world.simulations || world.simulations > self.config.simulations {
+                return Err(format!("world {index}: root children {root}, simulations {}", world.simulations));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replace non-finite values (a broken evaluator must not poison the tree's sums).
+fn clean_values(values: &[f32; MAX_PLAYERS], counters: &mut WaveCounters) -> [f32; MAX_PLAYERS] {
+    if values.iter().all(|v| v.is_finite()) {
+        return *values;
+    }
+    counters.invalid += 1;
+    values.map(|v| if v.is_finite() { v } else { 0.0 })
+}
+
+/// An action index from visit counts: the most visited (ties broken at random) at
+/// temperature 0, else sampled in proportion to visits^(1 / temperature).
+fn choose(visits: &[u32; ACTIONS], temperature: f32, rng: &mut ChaCha8Rng) -> usize {
+    let most = visits.iter().copied().max().unwrap_or(0);
+    if temperature == 0.0 {
+        let ties = visits.iter().filter(|&&v| v == most).count();
+        let pick = rng.gen_range(0..ties.max(1));
+        return visits.iter().enumerate().filter(|(_, &v)| v == most).nth(pick).map_or(0, |(i, _)| i);
+    }
+    // Relative to the maximum so that small temperatures do not overflow.
+    let power = 1.0 / temperature as f64;
+    let weights = visits.map(|v| if v == 0 { 0.0 } else { (v as f64 / most as f64).powf(power) });
+    let mut target = rng.gen::<f64>() * weights.iter().sum::<f64>();
+    let mut last = 0;
+    for (index, weight) in weights.iter().enumerate() {
+        if *weight > 0.0 {
+            last = index;
+            target -= weight;
+            if target < 0.0 {
+                return index;
+            }
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluator::{Evaluator, RolloutEvaluator, UniformEvaluator};
+
+    /// Drive one search by hand, checking the trees after every wave.
+    fn run_checked(search: &mut Search, evaluator: &mut dyn Evaluator) -> usize {
+        let mut out = Vec::new();
+        let mut waves = 0;
+        let mut counters = WaveCounters::default();
+        search.advance(&mut counters);
+        while !search.is_done() {
+            out.resize(search.leaves().len(), Evaluation::default());
+            evaluator.evaluate(search.leaves(), &mut out);
+            search.absorb(&out, &mut counters);
+            search.check().unwrap_or_else(|e| panic!("after wave {waves}: {e}"));
+            search.advance(&mut counters);
+            waves += 1;
+        }
+        waves
+    }
+
+    fn dealt(players: usize, cards: usize, seed: u64) -> Round {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        Round::deal(players, cards, seed as usize % players, None, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn invariants_hold_after_every_wave() {
+        for (k, virtual_visits) in [(1, 1), (4, 1), (8, 3), (64, 1), (16, 0)] {
+            for seed in 0..6 {
+                let mut round = dealt(3 + seed as usize % 4, 4, seed);
+                // Vary the phase: some searches during bidding, some in play.
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for _ in 0..seed * 3 {
+                    let action = round.legal_actions().sample(&mut rng).unwrap();
+                    round.apply_legal(action);
+                }
+                crate::tree::play_forced(&mut round);
+                if round.is_over() {
+                    continue;
+                }
+                let config = SearchConfig {
+                    worlds: 3,
+                    simulations: 40,
+                    leaves_per_wave: k,
+                    virtual_visits,
+                    ..SearchConfig::default()
+                };
+                let mut search = Search::new(&round.info_set(round.to_act()), &config, seed).unwrap();
+                let waves = if seed % 2 == 0 {
+                    run_checked(&mut search, &mut UniformEvaluator::default())
+                } else {
+                    run_checked(&mut search, &mut RolloutEvaluator::new(1, seed))
+                };
+                let result = search.result().unwrap();
+                assert_eq!(result.visits.iter().sum::<u32>(), 3 * 40, "exactly S per world");
+                assert!(waves >= (40 / k as usize).max(1), "K={k}: {waves} waves");
+                let legal = round.legal_actions();
+                assert!(legal.contains(result.action));
+                for (i, v) in result.visits.iter().enumerate() {
+                    assert!(*v == 0 || legal.mask & (1 << i) != 0, "visits on illegal action {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_player_chooses_by_its_own_value() {
+        // One card each, spades trump, dealer 0. Seats 1 and 2 bid 1; seat 3 holds the ace of
+        // trumps and should bid 1. Then the dealer, holding the two of clubs, can never take
+        // the trick: it should bid 0, although that changes nothing for seat 3, the searching
+        // player (a single backed-up value for the searcher would leave it indifferent).
+        let hands: Vec<game::CardSet> = ["2c", "3c", "4c", "As"]
+            .iter()
+            .map(|c| std::iter::once(c.parse::<game::Card>().unwrap()).collect())
+            .collect();
+        let mut round = Round::new(4, 1, 0, Some(game::Suit::Spades), &hands).unwrap();
+        round.apply(Action::Bid(1)).unwrap();
+        round.apply(Action::Bid(1)).unwrap();
+        let config = SearchConfig { worlds: 1, simulations: 200, ..SearchConfig::default().for_play() };
+        let mut search = Search::new(&round.info_set(3), &config, 0).unwrap();
+        run_checked(&mut search, &mut UniformEvaluator::default());
+        let tree = &search.worlds[0].tree;
+        let (bid_one, _) = tree.child(ROOT, Action::Bid(1)).unwrap();
+        let (_, dealer_zero) = tree.child(bid_one, Action::Bid(0)).unwrap();
+        let (_, dealer_one) = tree.child(bid_one, Action::Bid(1)).unwrap();
+        assert!(dealer_zero > 4 * dealer_one, "dealer bids 0: {dealer_zero} vs {dealer_one} visits");
+        // The root values: seat 3 makes its bid (11/11), the dealer mostly does too (10/11).
+        let values = search.result().unwrap().root_values.unwrap();
+        assert!(values[3] > 0.85 && values[0] > 0.6, "{values:?}");
+    }
+
+    #[test]
+    fn broken_evaluations_are_repaired_and_counted() {
+        struct Broken;
+        impl Evaluator for Broken {
+            fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+                for (i, eval) in out.iter_mut().enumerate().take(batch.len()) {
+                    eval.policy = [if i % 2 == 0 { f32::NAN } else { -1.0 }; ACTIONS];
+                    eval.values = [if i % 3 == 0 { f32::INFINITY } else { 0.3 }; MAX_PLAYERS];
+                }
+            }
+        }
+        let round = dealt(4, 5, 3);
+        let mut search = Search::new(&round.info_set(round.to_act()), &SearchConfig::default(), 1).unwrap();
+        run_checked(&mut search, &mut Broken);
+        let result = search.result().unwrap();
+        assert!(result.root_values.unwrap().iter().all(|v| v.is_finite()));
+        assert!((result.policy.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn temperature_zero_plays_the_most_visited_and_positive_samples_in_proportion() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut visits = [0u32; ACTIONS];
+        visits[3] = 30;
+        visits[7] = 10;
+        visits[9] = 30;
+        let mut counts = [0usize; ACTIONS];
+        for _ in 0..2000 {
+            counts[choose(&visits, 0.0, &mut rng)] += 1;
+        }
+        assert_eq!(counts[3] + counts[9], 2000, "only the most visited");
+        assert!(counts[3] > 800 && counts[9] > 800, "ties are broken at random: {counts:?}");
+        let mut counts = [0usize; ACTIONS];
+        for _ in 0..7000 {
+            counts[choose(&visits, 1.0, &mut rng)] += 1;
+        }
+        // Expected 3000 / 1000 / 3000.
+        assert!((2700..3300).contains(&counts[3]) && (800..1200).contains(&counts[7]), "{counts:?}");
+        assert_eq!(counts.iter().sum::<usize>(), counts[3] + counts[7] + counts[9]);
+        let mut counts = [0usize; ACTIONS];
+        for _ in 0..2000 {
+            counts[choose(&visits, 0.05, &mut rng)] += 1;
+        }
+        assert_eq!(counts[7], 0, "a small temperature is nearly greedy");
+    }
+
+    #[test]
+    fn root_noise_changes_priors_but_keeps_them_a_distribution() {
+        let round = dealt(4, 5, 11);
+        let info = round.info_set(round.to_act());
+        let quiet = SearchConfig { dirichlet_epsilon: 0.0, ..SearchConfig::default() };
+        let noisy = SearchConfig { dirichlet_epsilon: 0.5, dirichlet_alpha: 0.3, ..SearchConfig::default() };
+        let mut a = Search::new(&info, &quiet, 4).unwrap();
+        let mut b = Search::new(&info, &noisy, 4).unwrap();
+        run_checked(&mut a, &mut UniformEvaluator::default());
+        run_checked(&mut b, &mut UniformEvaluator::default());
+        assert_ne!(a.result().unwrap().visits, b.result().unwrap().visits);
+    }
+
+    #[test]
+    fn bad_requests_are_errors() {
+        let round = dealt(4, 5, 1);
+        let not_to_act = round.info_set((round.to_act() + 1) % 4);
+        assert!(matches!(
+            Search::new(&not_to_act, &SearchConfig::default(), 0),
+            Err(SearchError::NotToAct { .. })
+        ));
+        let bad = SearchConfig { simulations: 0, ..SearchConfig::default() };
+        assert!(matches!(Search::new(&round.info_set(round.to_act()), &bad, 0), Err(SearchError::Config(_))));
+        let mut over = round;
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        while let Some(action) = over.legal_actions().sample(&mut rng) {
+            over.apply_legal(action);
+        }
+        assert_eq!(Search::new(&over.info_set(0), &SearchConfig::default(), 0).unwrap_err(), SearchError::RoundOver);
+    }
+}

@@ -1,0 +1,424 @@
+//! Search behaviour on hand-built positions, batching and determinism.
+
+use std::sync::{Arc, Mutex};
+
+use game::{Action, Card, CardSet, Determinizer, InfoSet, Round, Suit};
+use mcts::{
+    BatchedSearcher, DriverConfig, Evaluation, Evaluator, Preset, RolloutEvaluator, Search, SearchConfig,
+    SearchError, SearchResult, SearchStats, UniformEvaluator,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn cards(text: &str) -> CardSet {
+    text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
+}
+
+fn card(text: &str) -> Action {
+    Action::Play(text.parse().unwrap())
+}
+
+fn apply_all(round: &mut Round, actions: &[Action]) {
+    for &action in actions {
+        round.apply(action).unwrap_or_else(|e| panic!("{action}: {e}"));
+    }
+}
+
+fn search_one(info: &InfoSet, config: &SearchConfig, seed: u64, evaluator: &mut dyn Evaluator) -> SearchResult {
+    let mut searches = vec![Search::new(info, config, seed).unwrap()];
+    let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
+    searcher.run(&mut searches, evaluator).unwrap();
+    *searches[0].result().unwrap()
+}
+
+/// Two cards each, spades trump, dealer 0. Hearts are led to trick 1 and seat 0, void in
+/// hearts and last to play, holds A♠ and A♦:
+/// - A♦ loses trick 1 for sure, then A♠ wins trick 2 for sure: exactly one trick;
+/// - A♠ wins trick 1, then A♦ is led to trick 2 and wins unless one of the three opponents'
+///   last cards is a spade (about 60% of deals): one or two tricks.
+fn two_aces(dealer_bid: u8) -> Round {
+    let hands = [cards("As Ad"), cards("5h 2c"), cards("9h 3c"), cards("7h 4c")];
+    let mut round = Round::new(4, 2, 0, Some(Suit::Spades), &hands).unwrap();
+    // The hook: the others' bids must not leave the dealer's bid as the forbidden one.
+    let first = if dealer_bid == 1 { 0 } else { 1 };
+    apply_all(
+        &mut round,
+        &[Action::Bid(first), Action::Bid(0), Action::Bid(0), Action::Bid(dealer_bid), card("5h"), card("9h"), card("7h")],
+    );
+    assert_eq!(round.to_act(), 0);
+    round
+}
+
+/// One card each, spades trump, dealer 0; seats 1 and 2 bid 1, seat 3 holds A♠ and bids:
+/// bid 1 scores for sure (11/11), bid 0 fails for sure, whatever the dealer then bids.
+fn ace_single() -> Round {
+    let hands = [cards("2c"), cards("3c"), cards("4c"), cards("As")];
+    let mut round = Round::new(4, 1, 0, Some(Suit::Spades), &hands).unwrap();
+    apply_all(&mut round, &[Action::Bid(1), Action::Bid(1)]);
+    assert_eq!(round.to_act(), 3);
+    round
+}
+
+#[test]
+fn search_finds_the_play_that_makes_the_bid() {
+    let config = SearchConfig { worlds: 16, simulations: 40, ..SearchConfig::medium().for_play() };
+    let mut evaluator = RolloutEvaluator::new(4, 1);
+    for seed in 0..3 {
+        // Bid 1: duck with A♦ (certain) rather than win with A♠ (fails ~40% of deals).
+        let round = two_aces(1);
+        let result = search_one(&round.info_set(0), &config, seed, &mut evaluator);
+        assert_eq!(result.action, card("Ad"), "bid 1, seed {seed}: {:?}", result.policy);
+        assert!(result.policy[card("Ad").index()] > result.policy[card("As").index()], "{:?}", result.policy);
+        // Bid 2: A♦ first can never make it; A♠ first makes it in ~40% of deals.
+        let round = two_aces(2);
+        let result = search_one(&round.info_set(0), &config, seed, &mut evaluator);
+        assert_eq!(result.action, card("As"), "bid 2, seed {seed}: {:?}", result.policy);
+        assert!(result.policy[card("As").index()] > result.policy[card("Ad").index()], "{:?}", result.policy);
+    }
+    // The root value of seat 0 approaches the 11/12 of the sure line.
+    let result = search_one(&two_aces(1).info_set(0), &config, 0, &mut evaluator);
+    let value = result.root_values.unwrap()[0];
+    assert!(value > 0.7 && value <= 11.0 / 12.0 + 1e-5, "root value of seat 0: {value}");
+}
+
+#[test]
+fn search_finds_the_bid_that_is_made() {
+    // Two cards, spades trump, seat 1 (first to bid and to lead) holds A♠ K♠: it takes both
+    // tricks whatever happens, so bid 2 is the only bid that scores.
+    let hands = [cards("2c 3d"), cards("As Ks"), cards("4c 5d"), cards("6c 7d")];
+    let round = Round::new(4, 2, 0, Some(Suit::Spades), &hands).unwrap();
+    let config = SearchConfig { worlds: 4, simulations: 300, ..SearchConfig::medium().for_play() };
+    let result = search_one(&round.info_set(1), &config, 3, &mut RolloutEvaluator::new(2, 7));
+    assert_eq!(result.action, Action::Bid(2), "{:?}", &result.policy[..3]);
+    assert!(result.policy[2] > 0.5, "{:?}", &result.policy[..3]);
+}
+
+#[test]
+fn visits_follow_terminal_scores_for_every_preset_even_when_k_reaches_s() {
+    let round = ace_single();
+    let info = round.info_set(3);
+    for preset in Preset::ALL {
+        let base = SearchConfig::preset(preset).for_play();
+        let s = base.simulations;
+        for k in [1, 4, s, 3 * s] {
+            let config = SearchConfig { leaves_per_wave: k, ..base };
+            for seed in 0..2 {
+                let result = search_one(&info, &config, seed, &mut UniformEvaluator::default());
+                let total: u32 = result.visits.iter().sum();
+                assert_eq!(total, config.worlds * s, "{preset:?} K={k}: every world gets exactly S");
+                assert_eq!(result.action, Action::Bid(1), "{preset:?} K={k}: {:?}", &result.visits[..2]);
+                assert!(
+                    result.policy[1] >= 0.6,
+                    "{preset:?} K={k}: the sure bid should dominate, got {:?}",
+                    &result.policy[..2]
+                );
+            }
+        }
+    }
+    // With self-play settings (noise, temperature) the visits still lean the same way.
+    let result = search_one(&info, &SearchConfig::light(), 5, &mut UniformEvaluator::default());
+    assert!(result.visits[1] > result.visits[0], "{:?}", &result.visits[..2]);
+}
+
+/// A mid-round position of a random 4 x 5 deal.
+fn midgame(seed: u64, moves: usize) -> Round {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut round = Round::deal(4, 5, seed as usize % 4, Some(Suit::Hearts), &mut rng).unwrap();
+    for _ in 0..moves {
+        let action = round.legal_actions().sample(&mut rng).unwrap();
+        round.apply_legal(action);
+    }
+    while round.legal_actions().len() == 1 {
+        let action = round.legal_actions().sample(&mut rng).unwrap();
+        round.apply_legal(action);
+    }
+    round
+}
+
+fn l1(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+}
+
+#[test]
+fn parallel_expansion_agrees_with_sequential_search() {
+    // Tolerance: the L1 distance between the K = 1 and K > 1 root policies must stay within
+    // 0.15 (out of a possible 2) at 400 simulations per world, with the same worlds. For
+    // scale: two sequential searches of these positions whose rollouts are seeded differently
+    // differ by 0.04 to 0.5; K = 4 measured under 0.02 and K = 16 under 0.07.
+    const TOLERANCE: f32 = 0.15;
+    for (seed, moves) in [(1, 4), (2, 6), (3, 9)] {
+        let round = midgame(seed, moves);
+        let info = round.info_set(round.to_act());
+        let base = SearchConfig { worlds: 4, simulations: 400, leaves_per_wave: 1, ..SearchConfig::default().for_play() };
+        let mut evaluator = RolloutEvaluator::new(2, seed);
+        let sequential = search_one(&info, &base, seed, &mut evaluator);
+        for k in [4, 16] {
+            let parallel = search_one(&info, &SearchConfig { leaves_per_wave: k, ..base }, seed, &mut evaluator);
+            let distance = l1(&sequential.policy, &parallel.policy);
+            assert!(
+                distance <= TOLERANCE,
+                "seed {seed} K={k}: L1 {distance}\nK=1 {:?}\nK={k} {:?}",
+                sequential.policy,
+                parallel.policy
+            );
+        }
+    }
+}
+
+/// A round with the same public history and the same hand for `observer` as `round`, but
+/// other hidden hands.
+fn other_deal(round: &Round, history: &[Action], observer: usize, seed: u64) -> Round {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let now = Determinizer::new(&round.info_set(observer)).unwrap().sample(&mut rng);
+    let hands: Vec<CardSet> = (0..round.players()).map(|s| now.hand(s) | round.played_by(s)).collect();
+    let mut other = Round::new(round.players(), round.cards(), round.dealer(), round.trump(), &hands).unwrap();
+    apply_all(&mut other, history);
+    other
+}
+
+#[test]
+fn results_depend_on_the_information_set_and_seed_only() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut round = Round::deal(4, 5, 2, Some(Suit::Clubs), &mut rng).unwrap();
+    let mut history = Vec::new();
+    for _ in 0..9 {
+        let action = round.legal_actions().sample(&mut rng).unwrap();
+        round.apply_legal(action);
+        history.push(action);
+    }
+    while round.legal_actions().len() == 1 {
+        let action = round.legal_actions().sample(&mut rng).unwrap();
+        round.apply_legal(action);
+        history.push(action);
+    }
+    let observer = round.to_act();
+    let config = SearchConfig::medium();
+    let reference = search_one(&round.info_set(observer), &config, 99, &mut RolloutEvaluator::new(1, 0));
+    for seed in 0..4 {
+        let other = other_deal(&round, &history, observer, seed);
+        assert_ne!(other, round, "the hidden hands differ");
+        let info = other.info_set(observer);
+        assert_eq!(info, round.info_set(observer));
+        let result = search_one(&info, &config, 99, &mut RolloutEvaluator::new(1, 0));
+        assert_eq!(result, reference);
+    }
+    let different_seed = search_one(&round.info_set(observer), &config, 100, &mut RolloutEvaluator::new(1, 0));
+    assert_ne!(different_seed.visits, reference.visits, "the seed drives the worlds");
+}
+
+/// Records the size of every batch.
+struct Recording<E> {
+    inner: E,
+    batches: Arc<Mutex<Vec<Vec<InfoSet>>>>,
+}
+
+impl<E: Evaluator> Evaluator for Recording<E> {
+    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+        self.batches.lock().unwrap().push(batch.to_vec());
+        self.inner.evaluate(batch, out);
+    }
+}
+
+/// Decisions of many deals, a few of them forced.
+fn decisions(count: u64) -> Vec<InfoSet> {
+    let mut infos = Vec::new();
+    for seed in 0..count {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let players = 3 + seed as usize % 6;
+        let mut round = Round::deal(players, 4, seed as usize % players, None, &mut rng).unwrap();
+        for _ in 0..rng.gen_range(0..players * 3) {
+            let action = round.legal_actions().sample(&mut rng).unwrap();
+            round.apply_legal(action);
+        }
+        infos.push(round.info_set(round.to_act()));
+    }
+    infos
+}
+
+fn run_all(
+    infos: &[InfoSet],
+    config: &SearchConfig,
+    driver: DriverConfig,
+    evaluator: &mut dyn Evaluator,
+) -> (Vec<SearchResult>, SearchStats) {
+    let mut searches: Vec<Search> =
+        infos.iter().enumerate().map(|(i, info)| Search::new(info, config, i as u64).unwrap()).collect();
+    let mut searcher = BatchedSearcher::new(driver).unwrap();
+    let stats = searcher.run(&mut searches, evaluator).unwrap();
+    assert_eq!(searcher.stats(), &stats, "one run: totals equal the run");
+    (searches.iter().map(|s| *s.result().unwrap()).collect(), stats)
+}
+
+#[test]
+fn the_driver_batches_across_searches_and_its_statistics_add_up() {
+    let infos = decisions(40);
+    let forced = infos.iter().filter(|i| i.view().legal_actions().len() == 1).count() as u64;
+    let config = SearchConfig { worlds: 3, simulations: 30, leaves_per_wave: 4, ..SearchConfig::medium() };
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let mut evaluator = Recording { inner: UniformEvaluator::default(), batches: batches.clone() };
+    let (results, stats) = run_all(&infos, &config, DriverConfig::default(), &mut evaluator);
+    let batches = batches.lock().unwrap();
+    let sizes: Vec<u64> = batches.iter().map(|b| b.len() as u64).collect();
+    let searched = infos.len() as u64 - forced;
+
+    let one_tree = (config.worlds * config.leaves_per_wave) as u64;
+    assert!(*sizes.iter().max().unwrap() > 4 * one_tree, "batches span searches: {sizes:?}");
+    assert_eq!(stats.batches, sizes.len() as u64);
+    assert_eq!(stats.evaluations, sizes.iter().sum::<u64>());
+    assert_eq!(stats.largest_batch, *sizes.iter().max().unwrap());
+    assert_eq!(stats.batch_histogram.iter().sum::<u64>(), stats.batches);
+    assert_eq!(stats.searches, searched);
+    assert_eq!(stats.forced, forced);
+    assert_eq!(stats.simulations, searched * (config.worlds * config.simulations) as u64);
+    // Every simulation is either an evaluated leaf or a terminal position; each search also
+    // evaluates its root once.
+    assert_eq!(stats.evaluations, stats.simulations - stats.terminal_simulations + searched);
+    assert_eq!(stats.invalid_evaluations, 0);
+    assert!(stats.evaluator_busy <= stats.wall && stats.cpu_busy <= stats.wall);
+    assert!((0.0..=1.0).contains(&stats.evaluator_busy_fraction()));
+    // The evaluator only sees the acting player's information sets.
+    assert!(batches.iter().flatten().all(|info| info.observer() == info.view().to_act()));
+    // Every root is evaluated before any other leaf: the first batches hold only roots.
+    let roots: usize = batches.iter().take(2).map(Vec::len).sum();
+    assert_eq!(roots as u64, searched);
+    assert!(batches.iter().take(2).flatten().all(|info| infos.contains(info)));
+    for (info, result) in infos.iter().zip(&results) {
+        assert!(info.view().legal_actions().contains(result.action));
+        let total: u32 = result.visits.iter().sum();
+        assert_eq!(total, if result.forced { 0 } else { config.worlds * config.simulations });
+    }
+    println!("{stats}");
+}
+
+#[test]
+fn batching_does_not_change_results() {
+    let infos = decisions(24);
+    let config = SearchConfig { worlds: 3, simulations: 30, leaves_per_wave: 5, ..SearchConfig::medium() };
+    let reference = run_all(&infos, &config, DriverConfig::default(), &mut RolloutEvaluator::new(1, 3)).0;
+    for driver in [
+        DriverConfig { max_batch: 15, overlap: false },
+        DriverConfig { max_batch: 15, overlap: true },
+        DriverConfig { max_batch: 100, overlap: true },
+        DriverConfig { max_batch: 100_000, overlap: false },
+    ] {
+        let (results, stats) = run_all(&infos, &config, driver, &mut RolloutEvaluator::new(1, 3));
+        assert_eq!(results, reference, "{driver:?}");
+        assert!(stats.largest_batch <= driver.max_batch as u64);
+    }
+    // Searching one decision alone gives its result in the crowd.
+    let alone = run_all(&infos[5..6], &config, DriverConfig::default(), &mut RolloutEvaluator::new(1, 3)).0;
+    let alone_search = Search::new(&infos[5], &config, 5).unwrap();
+    let mut searches = vec![alone_search];
+    BatchedSearcher::new(DriverConfig::default()).unwrap().run(&mut searches, &mut RolloutEvaluator::new(1, 3)).unwrap();
+    assert_eq!(*searches[0].result().unwrap(), reference[5]);
+    assert_eq!(alone.len(), 1);
+}
+
+#[test]
+fn a_batch_cap_below_one_search_wave_is_an_error() {
+    let infos = decisions(4);
+    let config = SearchConfig { worlds: 3, simulations: 30, leaves_per_wave: 8, ..SearchConfig::medium() };
+    let mut searches: Vec<Search> = infos
+        .iter()
+        .filter(|i| i.view().legal_actions().len() > 1)
+        .map(|info| Search::new(info, &config, 0).unwrap())
+        .collect();
+    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: 23, overlap: true }).unwrap();
+    assert_eq!(
+        searcher.run(&mut searches, &mut UniformEvaluator::default()),
+        Err(SearchError::BatchTooSmall { needed: 24, max_batch: 23 })
+    );
+    assert!(BatchedSearcher::new(DriverConfig { max_batch: 0, overlap: true }).is_err());
+}
+
+#[test]
+fn forced_moves_are_played_without_search() {
+    struct Never;
+    impl Evaluator for Never {
+        fn evaluate(&mut self, _: &[InfoSet], _: &mut [Evaluation]) {
+            panic!("a forced move must not be evaluated");
+        }
+    }
+    let hands = [cards("As Ad"), cards("5h 2c"), cards("9h 3c"), cards("7h 4c")];
+    let mut round = Round::new(4, 2, 3, None, &hands).unwrap();
+    apply_all(&mut round, &[Action::Bid(0), Action::Bid(0), Action::Bid(0), Action::Bid(1), card("As")]);
+    let info = round.info_set(1);
+    assert_eq!(info.view().legal_actions().len(), 2, "void in spades: free choice");
+    apply_all(&mut round, &[card("5h"), card("9h"), card("7h")]);
+    // Seat 0 took the trick and leads its last card: every remaining move is forced.
+    let seat = round.to_act();
+    let mut searches = vec![Search::new(&round.info_set(seat), &SearchConfig::heavy(), 0).unwrap()];
+    assert!(searches[0].is_done());
+    let stats =
+        BatchedSearcher::new(DriverConfig::default()).unwrap().run(&mut searches, &mut Never).unwrap();
+    let result = searches[0].result().unwrap();
+    assert!(result.forced && result.root_values.is_none());
+    assert_eq!(result.policy[result.action.index()], 1.0);
+    assert_eq!((stats.forced, stats.searches, stats.batches), (1, 0, 0));
+}
+
+/// One decision's search seed: a function of the game and its history only.
+fn decision_seed(game: usize, round: &Round) -> u64 {
+    (game as u64) << 32 | (round.bids_made() + round.played().len()) as u64
+}
+
+fn deals(count: usize) -> Vec<Round> {
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    (0..count).map(|i| Round::deal(3 + i % 4, 3, i % 3, Some(Suit::Diamonds), &mut rng).unwrap()).collect()
+}
+
+#[test]
+fn streaming_plays_the_same_games_as_lock_step_runs() {
+    let config = SearchConfig { worlds: 2, simulations: 16, leaves_per_wave: 4, ..SearchConfig::light() };
+    let new_search = |game: usize, round: &Round| {
+        Search::new(&round.info_set(round.to_act()), &config, decision_seed(game, round)).unwrap()
+    };
+
+    // Lock-step: every step searches one decision of every unfinished game.
+    let mut lock_step = deals(10);
+    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: 64, overlap: true }).unwrap();
+    let mut decisions = 0;
+    while lock_step.iter().any(|r| !r.is_over()) {
+        let live: Vec<usize> = (0..lock_step.len()).filter(|&i| !lock_step[i].is_over()).collect();
+        let mut searches: Vec<Search> = live.iter().map(|&i| new_search(i, &lock_step[i])).collect();
+        searcher.run(&mut searches, &mut RolloutEvaluator::new(1, 0)).unwrap();
+        for (&i, search) in live.iter().zip(&searches) {
+            lock_step[i].apply_legal(search.result().unwrap().action);
+            decisions += 1;
+        }
+    }
+
+    // Streaming: each slot's next decision joins as soon as its last one is played.
+    let mut streamed = deals(10);
+    let mut slots: Vec<Search> = streamed.iter().enumerate().map(|(i, r)| new_search(i, r)).collect();
+    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: 64, overlap: true }).unwrap();
+    let mut calls = 0;
+    let stats = searcher
+        .run_streaming(&mut slots, &mut RolloutEvaluator::new(1, 0), |slot, result| {
+            calls += 1;
+            let round = &mut streamed[slot];
+            round.apply_legal(result.action);
+            (!round.is_over()).then(|| new_search(slot, round))
+        })
+        .unwrap();
+    assert_eq!(streamed, lock_step, "same seeds, same games");
+    assert_eq!(calls, decisions);
+    assert_eq!(stats.searches + stats.forced, decisions as u64);
+    assert_eq!(stats.simulations, stats.searches * (config.worlds * config.simulations) as u64);
+    assert!(stats.largest_batch <= 64);
+    assert!(slots.iter().all(Search::is_done));
+}
+
+#[test]
+fn a_refill_larger_than_its_slot_is_refused() {
+    let rounds = deals(2);
+    let small = SearchConfig { worlds: 2, simulations: 16, leaves_per_wave: 4, ..SearchConfig::light() };
+    let large = SearchConfig { worlds: 4, ..small };
+    let mut slots: Vec<Search> = rounds.iter().map(|r| Search::new(&r.info_set(r.to_act()), &small, 1).unwrap()).collect();
+    let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
+    let outcome = searcher.run_streaming(&mut slots, &mut UniformEvaluator::default(), |slot, _| {
+        let round = &rounds[slot];
+        Some(Search::new(&round.info_set(round.to_act()), &large, 2).unwrap())
+    });
+    assert_eq!(outcome, Err(SearchError::BatchTooSmall { needed: 16, max_batch: 4096 }));
+}
