@@ -1,0 +1,251 @@
+//! BlobNet: a residual MLP-transformer over one token with a policy head (52 logits) and a value
+//! head (one value per seat, relative to the acting player).
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{relu, sigmoid, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use game::MAX_PLAYERS;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::encode::{ACTIONS, FEATURES};
+
+/// Value outputs: one per seat relative to the acting player (valid for the first P).
+pub const VALUES: usize = MAX_PLAYERS;
+
+/// Logit given to illegal actions. Finite rather than -inf so that a zero target times the
+/// log-probability of an illegal action is 0, not NaN; exp of it underflows to exactly 0.
+const ILLEGAL_LOGIT: f32 = -1.0e9;
+
+/// Network sizes. `medium` is the reference BlobNet's shape. Deserialising validates, so a
+/// config read from a file can always be built.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedConfig")]
+pub struct BlobNetConfig {
+    /// Width of the residual stream.
+    pub d_model: usize,
+    /// Number of residual blocks.
+    pub blocks: usize,
+    /// Hidden width of each block's feed-forward layer.
+    pub ffn: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedConfig {
+    d_model: usize,
+    blocks: usize,
+    ffn: usize,
+}
+
+impl TryFrom<UncheckedConfig> for BlobNetConfig {
+    type Error = ConfigError;
+
+    fn try_from(raw: UncheckedConfig) -> Result<BlobNetConfig, ConfigError> {
+        let config = BlobNetConfig { d_model: raw.d_model, blocks: raw.blocks, ffn: raw.ffn };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid network config {config:?}: {reason}")]
+pub struct ConfigError {
+    pub config: BlobNetConfig,
+    pub reason: &'static str,
+}
+
+impl BlobNetConfig {
+    /// For tests: trains in seconds on a CPU.
+    pub fn tiny() -> BlobNetConfig {
+        BlobNetConfig { d_model: 64, blocks: 2, ffn: 128 }
+    }
+
+    pub fn small() -> BlobNetConfig {
+        BlobNetConfig { d_model: 128, blocks: 4, ffn: 512 }
+    }
+
+    /// The reference BlobNet's shape: d_model 256, 6 blocks, FFN 1024.
+    pub fn medium() -> BlobNetConfig {
+        BlobNetConfig { d_model: 256, blocks: 6, ffn: 1024 }
+    }
+
+    /// A preset by name (`tiny`, `small`, `medium`).
+    pub fn preset(name: &str) -> Option<BlobNetConfig> {
+        match name {
+            "tiny" => Some(BlobNetConfig::tiny()),
+            "small" => Some(BlobNetConfig::small()),
+            "medium" => Some(BlobNetConfig::medium()),
+            _ => None,
+        }
+    }
+
+    /// Sizes must be positive, and `d_model` at least 2 so the value head's hidden layer
+    /// (d_model / 2) is not empty.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let reason = if self.d_model < 2 {
+            "d_model must be at least 2"
+        } else if self.ffn == 0 {
+            "ffn must be at least 1"
+        } else {
+            return Ok(());
+        };
+        Err(ConfigError { config: self.clone(), reason })
+    }
+
+    /// Parameters of the network this config builds, computed from the layer shapes.
+    pub fn param_count(&self) -> usize {
+        let linear = |i: usize, o: usize| i * o + o;
+        let norm = |d: usize| 2 * d;
+        let (d, f) = (self.d_model, self.ffn);
+        let block = norm(d) + 2 * linear(d, d) + norm(d) + linear(d, f) + linear(f, d);
+        linear(FEATURES, d)
+            + norm(d)
+            + self.blocks * block
+            + norm(d)
+            + linear(d, d)
+            + linear(d, ACTIONS)
+            + linear(d, d / 2)
+            + linear(d / 2, VALUES)
+    }
+
+    /// Build a freshly initialised network.
+    ///
+    /// # Panics
+    /// If the config fails [`BlobNetConfig::validate`]; configs read from files should be
+    /// validated first.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> BlobNet<B> {
+        if let Err(err) = self.validate() {
+            panic!("{err}");
+        }
+        let (d, f) = (self.d_model, self.ffn);
+        let linear = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
+        let norm = || LayerNormConfig::new(d).init(device);
+        let net = BlobNet {
+            input: linear(FEATURES, d),
+            input_norm: norm(),
+            blocks: (0..self.blocks)
+                .map(|_| Block {
+                    attn_norm: norm(),
+                    attn_value: linear(d, d),
+                    attn_out: linear(d, d),
+                    ffn_norm: norm(),
+                    ffn_in: linear(d, f),
+                    ffn_out: linear(f, d),
+                })
+                .collect(),
+            final_norm: norm(),
+            policy_hidden: linear(d, d),
+            policy_out: linear(d, ACTIONS),
+            value_hidden: linear(d, d / 2),
+            value_out: linear(d / 2, VALUES),
+            config: self.clone(),
+        };
+        // Burn initialises parameters lazily, and a clone of a still-lazy parameter draws its own
+        // random values: a clone saved or sent to an inference worker would silently differ from
+        // the original. Materialising every parameter here makes clones exact copies.
+        net.visit(&mut Materialise);
+        net
+    }
+}
+
+struct Materialise;
+
+impl<B: Backend> ModuleVisitor<B> for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        param.val();
+    }
+}
+
+/// One pre-norm residual block. The reference attends over a single token, where softmax
+/// attention weights are all 1 and Q and K drop out: attention is exactly `W_o W_v x`.
+#[derive(Module, Debug)]
+pub struct Block<B: Backend> {
+    attn_norm: LayerNorm<B>,
+    attn_value: Linear<B>,
+    attn_out: Linear<B>,
+    ffn_norm: LayerNorm<B>,
+    ffn_in: Linear<B>,
+    ffn_out: Linear<B>,
+}
+
+impl<B: Backend> Block<B> {
+    fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let attn = self.attn_out.forward(self.attn_value.forward(self.attn_norm.forward(x.clone())));
+        let x = x + attn;
+        // ReLU, as in the reference (PyTorch's encoder-layer default), and cheaper than GELU on CPU.
+        let ffn = self.ffn_out.forward(relu(self.ffn_in.forward(self.ffn_norm.forward(x.clone()))));
+        x + ffn
+    }
+}
+
+/// The network. Input rows come from [`crate::encode::encode`].
+#[derive(Module, Debug)]
+pub struct BlobNet<B: Backend> {
+    input: Linear<B>,
+    input_norm: LayerNorm<B>,
+    blocks: Vec<Block<B>>,
+    final_norm: LayerNorm<B>,
+    policy_hidden: Linear<B>,
+    policy_out: Linear<B>,
+    value_hidden: Linear<B>,
+    value_out: Linear<B>,
+    /// Kept so checkpoints can record the architecture they were saved from.
+    #[module(skip)]
+    config: BlobNetConfig,
+}
+
+impl<B: Backend> BlobNet<B> {
+    pub fn config(&self) -> &BlobNetConfig {
+        &self.config
+    }
+
+    /// `input` is `[batch, FEATURES]`. Returns policy logits `[batch, 52]` (unmasked) and
+    /// values `[batch, 8]` in [0, 1]: each relative seat's expected round score / (10 + n),
+    /// the scale of `game::Round::scaled_scores`. Seats at and beyond P carry no meaning.
+    pub fn forward(&self, input: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let mut x = self.input_norm.forward(self.input.forward(input));
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let x = self.final_norm.forward(x);
+        let logits = self.policy_out.forward(relu(self.policy_hidden.forward(x.clone())));
+        let values = sigmoid(self.value_out.forward(relu(self.value_hidden.forward(x))));
+        (logits, values)
+    }
+
+    /// Inference for search: `input` `[batch, FEATURES]`, `legal` `[batch, 52]` 0/1 floats.
+    /// Returns host vectors, row-major: policy probabilities `batch x 52` (zero on illegal
+    /// actions) and values `batch x 8`. Both come back in a single device-to-host copy.
+    ///
+    /// Call it on an inference backend (for an `Autodiff` network, on `net.valid()`), or the
+    /// autodiff graph is recorded for nothing.
+    pub fn predict(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> (Vec<f32>, Vec<f32>) {
+        let (logits, values) = self.forward(input);
+        let [batch, _] = logits.dims();
+        let both = Tensor::cat(vec![masked_softmax(logits, legal), values], 1).into_data();
+        let mut policy = Vec::with_capacity(batch * ACTIONS);
+        let mut value = Vec::with_capacity(batch * VALUES);
+        // `iter` converts from whatever float type the backend uses, so this cannot fail.
+        let mut it = both.iter::<f32>();
+        for _ in 0..batch {
+            policy.extend(it.by_ref().take(ACTIONS));
+            value.extend(it.by_ref().take(VALUES));
+        }
+        (policy, value)
+    }
+}
+
+/// Push illegal logits (`legal` 0) to a large negative value, leaving legal ones untouched.
+pub(crate) fn mask_logits<B: Backend>(logits: Tensor<B, 2>, legal: Tensor<B, 2>) -> Tensor<B, 2> {
+    // legal - 1 is 0 for legal actions, so their logits are not altered even in the last bit.
+    logits + (legal - 1.0) * (-ILLEGAL_LOGIT)
+}
+
+/// Probabilities over legal actions only: illegal actions (`legal` 0) get exactly 0.
+/// A row with no legal action (padding) comes out uniform rather than NaN.
+pub fn masked_softmax<B: Backend>(logits: Tensor<B, 2>, legal: Tensor<B, 2>) -> Tensor<B, 2> {
+    softmax(mask_logits(logits, legal), 1)
+}
