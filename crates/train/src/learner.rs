@@ -36,7 +36,9 @@ pub struct Learner<B: AutodiffBackend> {
 }
 
 impl<B: AutodiffBackend> Learner<B> {
-    pub fn new(net_config: &BlobNetConfig, config: &TrainingConfig, device: B::Device) -> Learner<B> {
+    /// A fresh network, initialised from `seed`.
+    pub fn new(net_config: &BlobNetConfig, config: &TrainingConfig, device: B::Device, seed: u64) -> Learner<B> {
+        B::seed(&device, seed);
         let net = net_config.init::<B>(&device);
         Learner { net, optimizer: optimizer(config), device, config: config.clone(), steps: 0 }
     }

@@ -34,6 +34,9 @@ struct Cli {
     /// Start over, ignoring checkpoints in the run directory.
     #[arg(long)]
     fresh: bool,
+    /// Stop after this many iterations (checkpointed), e.g. to train in sessions; rerun to go on.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    stop_after: Option<u64>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,5 +63,5 @@ fn main() -> anyhow::Result<()> {
         eprintln!("\nfinishing the current iteration, then checkpointing (Ctrl-C again to stop at once)");
     })
     .context("installing the Ctrl-C handler")?;
-    run(RunOptions { config, run_dir, device, fresh: cli.fresh, resume: cli.resume, stop, progress: std::io::stderr().is_terminal() })
+    run(RunOptions { config, run_dir, device, fresh: cli.fresh, resume: cli.resume, stop, stop_after: cli.stop_after.map(|n| n as usize), progress: std::io::stderr().is_terminal() })
 }

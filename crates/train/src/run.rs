@@ -43,6 +43,7 @@ const DEALS: u64 = 1;
 const SELF_PLAY: u64 = 2;
 const MINIBATCHES: u64 = 3;
 const EVALUATION: u64 = 4;
+const INIT: u64 = 5;
 
 pub struct RunOptions {
     pub config: TrainConfig,
@@ -54,6 +55,8 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     /// Set (by Ctrl-C) to stop after the current iteration's checkpoint.
     pub stop: Arc<AtomicBool>,
+    /// Stop (checkpointed) after this many iterations of this invocation.
+    pub stop_after: Option<usize>,
     /// Draw progress bars (a terminal is attached).
     pub progress: bool,
 }
@@ -132,13 +135,14 @@ where
         None => {
             write_string_atomically(&run_dir.join("config.ron"), &config.to_ron())?;
             info!("starting a fresh run in {}", run_dir.display());
-            let learner = Learner::<B>::new(&config.net, &config.training, device.clone());
+            let learner = Learner::<B>::new(&config.net, &config.training, device.clone(), derive_seed(config.seed, &[INIT]));
             let state = State { iteration: 0, optimizer_steps: 0, config: config.clone(), metrics: Vec::new() };
             (learner, ReplayBuffer::new(config.training.buffer_size), state)
         }
     };
     let total_steps = config.iterations * config.training.steps_per_iteration;
     let mut searcher = BatchedSearcher::new(config.driver)?;
+    let first_iteration = state.iteration + 1;
     while state.iteration < config.iterations {
         let iteration = state.iteration + 1;
         let started = Instant::now();
@@ -238,7 +242,8 @@ where
         write_string_atomically(&run_dir.join("metrics.jsonl"), &(lines.join("\n") + "\n"))?;
         prune_snapshots(run_dir, iteration, config.evaluation.against_iterations_ago)?;
         info!("iteration {iteration} done in {:.1} s", started.elapsed().as_secs_f64());
-        if options.stop.load(Ordering::SeqCst) {
+        let done_here = iteration - first_iteration + 1;
+        if options.stop.load(Ordering::SeqCst) || options.stop_after.is_some_and(|n| done_here >= n) {
             info!("stopped after iteration {iteration}; rerun the same command to resume");
             return Ok(());
         }

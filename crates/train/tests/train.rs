@@ -1,0 +1,164 @@
+//! The `train` binary end to end on the tiny preset: run, checkpoint, resume, equivalence of
+//! resumed and straight runs, and clear errors for bad configs and damaged checkpoints.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tiny_config() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/tiny.ron");
+    fs::read_to_string(root).unwrap()
+}
+
+fn with_iterations(config: &str, iterations: usize) -> String {
+    config.replace("iterations: 2,", &format!("iterations: {iterations},"))
+}
+
+fn train(dir: &Path, config: &str, extra: &[&str]) -> Output {
+    let config_path = dir.join(format!("config-{}.ron", fs::read_dir(dir).unwrap().count()));
+    fs::write(&config_path, config).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--run-dir")
+        .arg(dir.join("run"))
+        .args(extra)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+fn checkpoint(run: &Path, iteration: usize) -> PathBuf {
+    run.join("checkpoints").join(format!("iter-{iteration:06}"))
+}
+
+#[test]
+fn tiny_runs_checkpoints_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let first = train(dir.path(), &tiny_config(), &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(fs::read_to_string(run.join("checkpoints/latest")).unwrap(), "iter-000002");
+    for file in ["net.bin", "optimizer.bin", "buffer.bin", "state.json"] {
+        assert!(checkpoint(&run, 2).join(file).is_file(), "{file} missing");
+    }
+    let metrics = fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = metrics.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["selfplay"]["positions"].as_u64().unwrap() > 0);
+    assert!(lines[1]["train"]["loss"].as_f64().unwrap().is_finite());
+    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 3, "heuristic, random and the earlier net");
+
+    // Rerun with more iterations: it resumes from iteration 2 and continues.
+    let more = train(dir.path(), &with_iterations(&tiny_config(), 3), &[]);
+    assert!(more.status.success(), "{}", stderr(&more));
+    assert!(stderr(&more).contains("resuming from"), "{}", stderr(&more));
+    assert_eq!(fs::read_to_string(run.join("checkpoints/latest")).unwrap(), "iter-000003");
+    assert_eq!(fs::read_to_string(run.join("metrics.jsonl")).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn resumed_run_matches_a_straight_run() {
+    let straight = tempfile::tempdir().unwrap();
+    let output = train(straight.path(), &tiny_config(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let split = tempfile::tempdir().unwrap();
+    // Interrupted after iteration 1 (as a kill after its checkpoint would), then resumed.
+    let output = train(split.path(), &tiny_config(), &["--stop-after", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(fs::read_to_string(split.path().join("run/checkpoints/latest")).unwrap(), "iter-000001");
+    let output = train(split.path(), &tiny_config(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let a = checkpoint(&straight.path().join("run"), 2);
+    let b = checkpoint(&split.path().join("run"), 2);
+    assert!(fs::read(a.join("buffer.bin")).unwrap() == fs::read(b.join("buffer.bin")).unwrap(), "replay buffers differ");
+    // Weights: Burn gives parameters random ids, so compare what the networks compute.
+    let (a, b) = (net_outputs(&a.join("net.bin")), net_outputs(&b.join("net.bin")));
+    assert!(a == b, "the resumed run's weights differ from the straight run's");
+    let c = net_outputs(&checkpoint(&straight.path().join("run"), 1).join("net.bin"));
+    assert!(a != c, "training changed nothing, so the comparison proves nothing");
+}
+
+/// The network's outputs on fixed random positions.
+fn net_outputs(path: &Path) -> Vec<f32> {
+    use blobnet::{CpuBackend, FEATURES};
+    use burn::tensor::{Tensor, TensorData};
+    use rand::{Rng, SeedableRng};
+    let config = blobnet::BlobNetConfig { d_model: 32, blocks: 1, ffn: 64 };
+    let device = Default::default();
+    let net = blobnet::load_net::<CpuBackend>(&config, path, &device).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let input: Vec<f32> = (0..16 * FEATURES).map(|_| rng.gen_range(0.0..1.0)).collect();
+    let (logits, values) = net.forward(Tensor::from_data(TensorData::new(input, [16, FEATURES]), &device));
+    let mut out: Vec<f32> = logits.into_data().iter::<f32>().collect();
+    out.extend(values.into_data().iter::<f32>());
+    out
+}
+
+#[test]
+fn damaged_checkpoints_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let config = with_iterations(&tiny_config(), 1);
+    assert!(train(dir.path(), &config, &[]).status.success());
+    let more = with_iterations(&tiny_config(), 2);
+    for (file, damage) in [("buffer.bin", "truncate"), ("net.bin", "truncate"), ("optimizer.bin", "garbage")] {
+        let path = checkpoint(&run, 1).join(file);
+        let original = fs::read(&path).unwrap();
+        let damaged = if damage == "truncate" { original[..original.len() / 2].to_vec() } else { b"not a checkpoint at all".to_vec() };
+        fs::write(&path, &damaged).unwrap();
+        let output = train(dir.path(), &more, &[]);
+        assert!(!output.status.success(), "{file}: a damaged checkpoint was accepted");
+        let message = stderr(&output);
+        assert!(message.contains(file), "{file}: the error does not name the file: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+        assert_eq!(fs::read(&path).unwrap(), damaged, "{file} was modified");
+        assert_eq!(fs::read_to_string(run.join("checkpoints/latest")).unwrap(), "iter-000001");
+        fs::write(&path, &original).unwrap();
+    }
+    assert!(train(dir.path(), &more, &[]).status.success());
+}
+
+#[test]
+fn bad_configs_give_clear_errors() {
+    let cases = [
+        ("worlds: 2,", "worlds: 0,", "worlds must be in 1.."),
+        ("leaves_per_wave: 4,      //", "leaves_per_wave: 0,      //", "leaves_per_wave must be in 1.."),
+        ("batch_size: 32,", "batch_size: 0,", "training.batch_size must be at least 1"),
+        ("per_iteration: 8,", "per_iteration: -3,", "tiny"),
+        ("device: \"cpu\",", "device: \"tpu\",", "device"),
+        ("seed: 1,", "seed: 1, colour: 3,", "colour"),
+        ("learning_rate: 0.001,", "learning_rate: -0.1,", "learning_rate must be positive"),
+        ("players: [(4, 1.0)],", "players: [(9, 1.0)],", "9 players"),
+    ];
+    for (from, to, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let config = tiny_config().replacen(from, to, 1);
+        assert_ne!(config, tiny_config(), "{from} not found in tiny.ron");
+        let output = train(dir.path(), &config, &[]);
+        assert!(!output.status.success(), "{to} was accepted");
+        let message = stderr(&output);
+        let expected = if expected == "tiny" { "config-0.ron:" } else { expected };
+        assert!(message.contains(expected), "{to}: expected {expected:?} in: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    // Syntax errors and unknown fields carry the line and column.
+    let dir = tempfile::tempdir().unwrap();
+    let output = train(dir.path(), &tiny_config().replacen("seed: 1,", "seed: 1, colour: 3,", 1), &[]);
+    let line = tiny_config().lines().position(|l| l.contains("seed: 1,")).unwrap() + 1;
+    assert!(stderr(&output).contains(&format!("config-0.ron:{line}:")), "{}", stderr(&output));
+    // A device this build cannot use.
+    #[cfg(not(feature = "cuda"))]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let output = train(dir.path(), &tiny_config(), &["--device", "cuda"]);
+        assert!(!output.status.success());
+        assert!(stderr(&output).contains("rebuild with --features cuda"), "{}", stderr(&output));
+    }
+}
