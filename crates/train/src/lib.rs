@@ -2,6 +2,7 @@
 
 pub mod arena;
 pub mod buffer;
+pub mod chart;
 pub mod config;
 pub mod evaluator;
 pub mod files;

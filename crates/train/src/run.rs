@@ -31,6 +31,7 @@ use tracing::{info, warn};
 
 use crate::arena::{mirrored_deals, play_match, MatchResult};
 use crate::buffer::ReplayBuffer;
+use crate::chart::{self, Panel, Series, BLUE, GREEN, ORANGE, RED};
 use crate::config::{Mode, TrainConfig};
 use crate::evaluator::NetEvaluator;
 use crate::files::write_string_atomically;
@@ -240,6 +241,7 @@ where
         save_checkpoint(&checkpoints, &learner, &buffer, &state)?;
         let lines: Vec<String> = state.metrics.iter().map(|m| m.to_string()).collect();
         write_string_atomically(&run_dir.join("metrics.jsonl"), &(lines.join("\n") + "\n"))?;
+        chart::write_chart(&run_dir.join("chart.png"), &chart_panels(&state.metrics))?;
         prune_snapshots(run_dir, iteration, config.evaluation.against_iterations_ago)?;
         info!("iteration {iteration} done in {:.1} s", started.elapsed().as_secs_f64());
         let done_here = iteration - first_iteration + 1;
@@ -349,6 +351,37 @@ fn prune_snapshots(run_dir: &Path, iteration: usize, ago: usize) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// The chart's panels from the metrics lines: losses, evaluation advantage, throughput.
+fn chart_panels(metrics: &[serde_json::Value]) -> Vec<Panel> {
+    let series = |label: &'static str, color, value: &dyn Fn(&serde_json::Value) -> Option<f64>| Series {
+        label,
+        color,
+        points: metrics.iter().filter_map(|m| Some((m["iteration"].as_f64()?, value(m)?))).collect(),
+    };
+    let advantage = |opponent: &'static str| {
+        move |m: &serde_json::Value| {
+            m["eval"].as_array()?.iter().find(|e| e["opponent"] == opponent)?["advantage"].as_f64()
+        }
+    };
+    vec![
+        Panel {
+            title: "LOSS",
+            series: vec![
+                series("POLICY", BLUE, &|m| m["train"]["policy_loss"].as_f64().filter(|_| m["train"]["steps"].as_u64() > Some(0))),
+                series("VALUE X10", RED, &|m| m["train"]["value_loss"].as_f64().filter(|_| m["train"]["steps"].as_u64() > Some(0)).map(|v| v * 10.0)),
+            ],
+        },
+        Panel {
+            title: "SCORE ADVANTAGE PER ROUND VS",
+            series: vec![series("HEURISTIC", GREEN, &advantage("heuristic")), series("RANDOM", ORANGE, &advantage("random"))],
+        },
+        Panel {
+            title: "SELF-PLAY",
+            series: vec![series("ROUNDS/MIN", BLUE, &|m| m["selfplay"]["rounds_per_min"].as_f64())],
+        },
+    ]
 }
 
 fn mean_losses(losses: &[Losses]) -> Losses {

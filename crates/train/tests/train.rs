@@ -162,3 +162,18 @@ fn bad_configs_give_clear_errors() {
         assert!(stderr(&output).contains("rebuild with --features cuda"), "{}", stderr(&output));
     }
 }
+
+#[test]
+fn every_preset_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut names = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            train::config::TrainConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            names.push(path.file_stem().unwrap().to_string_lossy().to_string());
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["heavy", "light", "medium", "small", "tiny"]);
+}
