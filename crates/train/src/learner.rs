@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use blobnet::{loss, mask_row, BlobNet, BlobNetConfig, CheckpointError, ACTIONS, FEATURES, VALUES};
+use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, ACTIONS, FEATURES, VALUES};
+use game::InfoSet;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
@@ -11,9 +12,9 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
-use rayon::prelude::*;
 
 use crate::config::TrainingConfig;
+use crate::evaluator::encode_batch;
 use crate::table::Example;
 
 /// Mean losses of some training steps.
@@ -68,19 +69,12 @@ impl<B: AutodiffBackend> Learner<B> {
     /// One optimizer step on `batch`; returns its losses.
     pub fn step(&mut self, batch: &[&Example], total_steps: usize) -> Losses {
         let n = batch.len();
-        let mut features = vec![0.0f32; n * FEATURES];
-        let mut masks = vec![0.0f32; n * ACTIONS];
+        let (mut features, mut masks) = (Vec::new(), Vec::new());
+        let infos: Vec<InfoSet> = batch.iter().map(|e| e.info).collect();
+        encode_batch(&infos, &mut features, &mut masks);
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];
-        features
-            .par_chunks_mut(FEATURES)
-            .zip(masks.par_chunks_mut(ACTIONS))
-            .zip(batch.par_iter())
-            .for_each(|((row, mask), example)| {
-                blobnet::encode(&example.info, None, row);
-                mask_row(blobnet::legal_mask(&example.info), mask);
-            });
         for (i, example) in batch.iter().enumerate() {
             policies[i * ACTIONS..(i + 1) * ACTIONS].copy_from_slice(&example.policy);
             values[i * VALUES..(i + 1) * VALUES].copy_from_slice(&example.values);
