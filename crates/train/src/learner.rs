@@ -127,6 +127,6 @@ impl<B: AutodiffBackend> Learner<B> {
 }
 
 fn optimizer<B: AutodiffBackend>(config: &TrainingConfig) -> OptimizerAdaptor<AdamW, BlobNet<B>, B> {
-    let clipping = (config.grad_clip > 0.0).then(|| GradientClippingConfig::Norm(config.grad_clip as f32));
+    let clipping = (config.grad_clip > 0.0).then_some(GradientClippingConfig::Norm(config.grad_clip as f32));
     AdamWConfig::new().with_weight_decay(config.weight_decay as f32).with_grad_clipping(clipping).init()
 }
