@@ -1,12 +1,15 @@
 //! The self-play trainer and its tools.
 
+pub mod agent;
 pub mod arena;
 pub mod buffer;
 pub mod chart;
 pub mod config;
+pub mod engine;
 pub mod evaluator;
 pub mod files;
 pub mod learner;
+pub mod play;
 pub mod replay;
 pub mod run;
 pub mod seed;

@@ -1,4 +1,4 @@
-//! `blob`: tools around the trainer (replaying records, ...).
+//! `blob`: tools around the trainer (playing, the engine protocol, replaying records, ...).
 
 use std::fs::File;
 use std::io::{self, BufReader};
@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use train::agent::{Agent, BotKind};
+use train::play::{play_in_terminal, Table};
 
 #[derive(Parser)]
 #[command(name = "blob", version, about = "Tools for the Blob trainer")]
@@ -17,6 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Play rounds in the terminal against the agent (a trained network with search) or bots.
+    Play(PlayArgs),
+    /// Answer bid/card requests as JSON lines on stdin/stdout (docs/engine-protocol.md).
+    Engine(EngineArgs),
     /// Replay game records (JSON lines, see docs/formats.md): check every action, recompute
     /// tricks and scores, print OK or the first error per record. Exit 1 if any record fails.
     Replay {
@@ -38,6 +44,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Play(args) => {
+            play(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Engine(args) => {
+            let mut agent = match (&args.checkpoint, args.bot) {
+                (Some(path), _) => Agent::load(path, args.search.worlds, args.search.simulations, args.seed)
+                    .with_context(|| format!("loading {}", path.display()))?,
+                (None, Some(kind)) => Agent::bot(kind, args.seed),
+                (None, None) => anyhow::bail!("give --checkpoint or --bot"),
+            };
+            train::engine::serve(&mut agent, io::stdin().lock(), io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Replay { file } => {
             let input = File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
             let failures = train::replay::replay_records(BufReader::new(input), io::stdout().lock())
@@ -45,4 +65,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// Determinized worlds per decision (agent only).
+    #[arg(long, default_value_t = train::agent::DEFAULT_WORLDS)]
+    worlds: u32,
+    /// Simulations per world (agent only).
+    #[arg(long, default_value_t = train::agent::DEFAULT_SIMULATIONS)]
+    simulations: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Opponents {
+    Agent,
+    Heuristic,
+    Random,
+}
+
+#[derive(Args)]
+struct PlayArgs {
+    /// The agent's network: a net file or a checkpoint directory (holding net.bin).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Who takes the other seats (default: agent with --checkpoint, else heuristic).
+    #[arg(long, value_enum)]
+    opponents: Option<Opponents>,
+    #[arg(long, default_value_t = 4)]
+    players: usize,
+    /// Cards dealt to each player.
+    #[arg(long, default_value_t = 5)]
+    cards: usize,
+    /// Your seat (0-based; seat 0 deals the first round).
+    #[arg(long, default_value_t = 0)]
+    seat: usize,
+    /// Rounds to play; the dealer moves left and trump cycles s, h, c, d, none.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Seed of the deals and the opponents (default: from the clock).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    search: SearchArgs,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("player").required(true).args(["checkpoint", "bot"])))]
+struct EngineArgs {
+    /// The agent's network: a net file or a checkpoint directory (holding net.bin).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Answer with a baseline bot instead of the agent.
+    #[arg(long, value_enum)]
+    bot: Option<BotKind>,
+    /// Seed of the search (or of the random bot); answers depend only on it and the request.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    search: SearchArgs,
+}
+
+fn play(args: PlayArgs) -> anyhow::Result<()> {
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    });
+    let opponents = args.opponents.unwrap_or(if args.checkpoint.is_some() { Opponents::Agent } else { Opponents::Heuristic });
+    let mut agent = match (opponents, &args.checkpoint) {
+        (Opponents::Agent, Some(path)) => Agent::load(path, args.search.worlds, args.search.simulations, seed)
+            .with_context(|| format!("loading {}", path.display()))?,
+        (Opponents::Agent, None) => anyhow::bail!("--opponents agent needs --checkpoint"),
+        (Opponents::Heuristic, _) => Agent::bot(BotKind::Heuristic, seed),
+        (Opponents::Random, _) => Agent::bot(BotKind::Random, seed),
+    };
+    let table = Table { players: args.players, cards: args.cards, seat: args.seat, rounds: args.rounds, seed };
+    play_in_terminal(table, &mut agent)
 }

@@ -1,0 +1,157 @@
+//! One decision at a time for a single seat, as `blob play` and `blob engine` need it: either
+//! the trained network with search (for-play settings: no root noise, most visited action) or a
+//! baseline bot. Self-play and evaluation batch many rounds through `table` instead.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use blobnet::{CpuBackend, CpuDevice};
+use game::{Action, Bot, HeuristicBot, InfoSet, RandomBot, MAX_PLAYERS};
+use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+
+use crate::evaluator::NetEvaluator;
+use crate::seed::derive_seed;
+
+/// Default search size of `play` and `engine` (the heavy preset's): measured on a 2-core CPU
+/// (release build) at 33 ms per move on average and 69 ms at most with the medium net, 4 ms
+/// with the small one: well inside the 500 ms budget (see docs/engine-protocol.md).
+pub const DEFAULT_WORLDS: u32 = 5;
+pub const DEFAULT_SIMULATIONS: u32 = 50;
+
+#[derive(Debug, Error)]
+pub enum AgentError {
+    #[error("cannot load the network: {0}")]
+    Checkpoint(#[from] blobnet::CheckpointError),
+    #[error("{0}")]
+    Search(#[from] mcts::SearchError),
+    #[error("invalid search settings: {0}")]
+    Config(#[from] mcts::ConfigError),
+    #[error("the round is over: nothing to decide")]
+    RoundOver,
+    #[error("seat {observer} is not to act (seat {to_act} is)")]
+    NotToAct { observer: usize, to_act: usize },
+}
+
+/// Which baseline bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BotKind {
+    Heuristic,
+    Random,
+}
+
+/// What the search found for a decision (absent for bots).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchSummary {
+    /// Root visits summed over worlds, by action (only actions visited).
+    pub visits: Vec<(Action, u32)>,
+    /// The acting seat's mean root value on the scaled-score scale (score / (10 + n)); `None`
+    /// for a forced move, which is not searched.
+    pub value: Option<f32>,
+    pub forced: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub action: Action,
+    pub search: Option<SearchSummary>,
+}
+
+/// A player that answers one information set at a time.
+pub enum Agent {
+    Search(Box<SearchAgent>),
+    Bot { bot: Box<dyn Bot + Send>, seed: u64 },
+}
+
+/// The network with search.
+pub struct SearchAgent {
+    config: SearchConfig,
+    evaluator: NetEvaluator<CpuBackend>,
+    searcher: BatchedSearcher,
+    seed: u64,
+}
+
+/// A network file, or a checkpoint directory holding `net.bin` (as written by `train`).
+pub fn net_path(checkpoint: &Path) -> PathBuf {
+    if checkpoint.is_dir() {
+        checkpoint.join("net.bin")
+    } else {
+        checkpoint.to_path_buf()
+    }
+}
+
+impl Agent {
+    /// The network at `checkpoint` (its architecture read from the file) on the CPU, searching
+    /// `worlds` x `simulations` per decision.
+    pub fn load(checkpoint: &Path, worlds: u32, simulations: u32, seed: u64) -> Result<Agent, AgentError> {
+        let path = net_path(checkpoint);
+        let config = SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play();
+        config.validate()?;
+        let architecture = blobnet::read_net_architecture(&path)?;
+        let device = CpuDevice::default();
+        let net = blobnet::load_net::<CpuBackend>(&architecture.config, &path, &device)?;
+        // One search at a time: overlapping evaluation with selection needs two groups.
+        let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() })?;
+        Ok(Agent::Search(Box::new(SearchAgent { config, evaluator: NetEvaluator::new(net, device), searcher, seed })))
+    }
+
+    pub fn bot(kind: BotKind, seed: u64) -> Agent {
+        let bot: Box<dyn Bot + Send> = match kind {
+            BotKind::Heuristic => Box::new(HeuristicBot),
+            BotKind::Random => Box::new(RandomBot),
+        };
+        Agent::Bot { bot, seed }
+    }
+
+    /// A short description for people: "agent (2 worlds x 30 simulations)" or the bot's name.
+    pub fn describe(&self) -> String {
+        match self {
+            Agent::Search(agent) => {
+                format!("agent ({} worlds x {} simulations)", agent.config.worlds, agent.config.simulations)
+            }
+            Agent::Bot { bot, .. } => bot.name().to_string(),
+        }
+    }
+
+    /// The action of `info`'s observer, who must be the seat to act. Randomness is seeded from
+    /// the agent's seed and the information set itself, so the same question always gets the
+    /// same answer, whatever was asked before.
+    pub fn act(&mut self, info: &InfoSet) -> Result<Decision, AgentError> {
+        let view = info.view();
+        if view.is_over() {
+            return Err(AgentError::RoundOver);
+        }
+        if view.to_act() != info.observer() {
+            return Err(AgentError::NotToAct { observer: info.observer(), to_act: view.to_act() });
+        }
+        // DefaultHasher::new() has fixed keys, so this is stable within a build.
+        let mut hasher = DefaultHasher::new();
+        info.hash(&mut hasher);
+        let state = hasher.finish();
+        match self {
+            Agent::Search(agent) => {
+                let mut searches = [Search::new(info, &agent.config, derive_seed(agent.seed, &[state]))?];
+                agent.searcher.run(&mut searches, &mut agent.evaluator)?;
+                let result = searches[0].result().ok_or(AgentError::RoundOver)?;
+                let legal = view.legal_actions();
+                let visits = legal
+                    .iter()
+                    .filter(|a| result.visits[a.index()] > 0)
+                    .map(|a| (a, result.visits[a.index()]))
+                    .collect();
+                let value = result.root_values.map(|values: [f32; MAX_PLAYERS]| values[info.observer()]);
+                Ok(Decision {
+                    action: result.action,
+                    search: Some(SearchSummary { visits, value, forced: result.forced }),
+                })
+            }
+            Agent::Bot { bot, seed } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(*seed, &[state]));
+                Ok(Decision { action: bot.act(info, &mut rng), search: None })
+            }
+        }
+    }
+}
