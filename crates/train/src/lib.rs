@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod arena;
+pub mod bench;
 pub mod buffer;
 pub mod chart;
 pub mod config;

@@ -29,6 +29,9 @@ enum Command {
         /// The records file.
         file: PathBuf,
     },
+    /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(train::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let failures = train::replay::replay_records(BufReader::new(input), io::stdout().lock())
                 .with_context(|| format!("reading {}", file.display()))?;
             Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Bench(command) => {
+            train::bench::run(command)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -1,0 +1,374 @@
+//! `blob bench`: self-play and training throughput on the reference settings (4 players x 5
+//! cards, medium search, medium BlobNet with random weights), so that every figure of
+//! BENCHMARKS.md comes from one command on one machine.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use blobnet::{BackendTask, BlobNet, BlobNetConfig, DeviceSpec};
+use burn::backend::Autodiff;
+use burn::prelude::*;
+use game::{InfoSet, Round, TRUMP_CYCLE};
+use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, SearchConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::TrainingConfig;
+use crate::evaluator::{encode_batch, NetEvaluator};
+use crate::learner::Learner;
+use crate::seed::derive_seed;
+use crate::table::{play_deals, Deal, Example, Player};
+
+const PLAYERS: usize = 4;
+const CARDS: usize = 5;
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Self-play rounds with the reference settings; prints rounds/min, NN throughput and
+    /// batch sizes, and the network alone at the same batch size for comparison.
+    Selfplay(SelfPlayOptions),
+    /// Training steps of the network on random-play positions; prints examples/s.
+    Train(TrainOptions),
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct SelfPlayOptions {
+    /// Rounds to play.
+    #[arg(long, default_value_t = 200)]
+    pub rounds: usize,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+    /// Rounds played at once (their searches share network calls).
+    #[arg(long, default_value_t = 256)]
+    pub concurrent: usize,
+    /// Most leaves per network call.
+    #[arg(long, default_value_t = 4096)]
+    pub max_batch: usize,
+    /// Leaves selected per world per wave (K).
+    #[arg(long, default_value_t = SearchConfig::medium().leaves_per_wave)]
+    pub leaves: u32,
+    /// Select the next batch while the network evaluates the last one: on or off.
+    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub overlap: bool,
+    /// Worker threads (rayon: selection, encoding, CPU network); default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Network preset (tiny, small, medium); not the reference unless medium.
+    #[arg(long, default_value = "medium", hide = true)]
+    pub net: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct TrainOptions {
+    /// Optimizer steps timed (after one warm-up step).
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Examples per step.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+    /// Worker threads (rayon); default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Network preset (tiny, small, medium); not the reference unless medium.
+    #[arg(long, default_value = "medium", hide = true)]
+    pub net: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected on or off, got {text:?}")),
+    }
+}
+
+fn net_config(name: &str) -> anyhow::Result<BlobNetConfig> {
+    BlobNetConfig::preset(name).with_context(|| format!("unknown network preset {name:?} (tiny, small or medium)"))
+}
+
+/// Size the global rayon pool (selection, encoding and the CPU backend all run on it). It
+/// can only be set once, before first use, hence here at the start of a command.
+fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    let Some(threads) = threads else { return Ok(()) };
+    if threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("cannot size the thread pool")
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Selfplay(options) => {
+            set_threads(options.threads)?;
+            let device = options.device;
+            let report = device.run(SelfPlayTask(options))??;
+            print!("{report}");
+        }
+        BenchCommand::Train(options) => {
+            set_threads(options.threads)?;
+            let device = options.device;
+            let report = device.run(TrainTask(options))??;
+            print!("{report}");
+        }
+    }
+    Ok(())
+}
+
+/// Counts every batch's size (exact percentiles) and keeps a sample of real leaf positions
+/// for the network-only measurement.
+struct Recording<'e, E> {
+    inner: &'e mut E,
+    sizes: Vec<u32>,
+    sample: Vec<InfoSet>,
+}
+
+/// Positions kept for the network-only measurement (cycled to any batch size).
+const SAMPLE: usize = 4096;
+
+impl<E: Evaluator> Evaluator for Recording<'_, E> {
+    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+        self.sizes.push(batch.len() as u32);
+        let room = SAMPLE - self.sample.len();
+        self.sample.extend_from_slice(&batch[..room.min(batch.len())]);
+        self.inner.evaluate(batch, out);
+    }
+}
+
+struct SelfPlayTask(SelfPlayOptions);
+
+impl BackendTask for SelfPlayTask {
+    type Output = anyhow::Result<String>;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<String> {
+        let options = self.0;
+        if options.rounds == 0 || options.concurrent == 0 {
+            bail!("--rounds and --concurrent must be at least 1");
+        }
+        let config = net_config(&options.net)?;
+        let search = SearchConfig { leaves_per_wave: options.leaves, ..SearchConfig::medium() };
+        search.validate().context("invalid --leaves")?;
+        let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: options.max_batch, overlap: options.overlap })
+            .context("invalid --max-batch")?;
+        B::seed(&device, derive_seed(options.seed, &[0]));
+        let mut net = NetEvaluator::new(config.init::<B>(&device), device);
+        let deals = reference_deals(options.rounds, derive_seed(options.seed, &[1]));
+
+        let mut recording = Recording { inner: &mut net, sizes: Vec::new(), sample: Vec::new() };
+        let start = Instant::now();
+        let stats = {
+            let mut players = [Player::Agent { search, evaluator: &mut recording }];
+            let (_, stats) =
+                play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.seed, &[2]), false, |_| {})?;
+            stats
+        };
+        let wall = start.elapsed().as_secs_f64();
+        let Recording { sizes, sample, .. } = recording;
+        if sample.is_empty() {
+            bail!("self-play made no network call");
+        }
+        let mean = stats.mean_batch();
+        let at_mean = (mean.round() as usize).max(1);
+        let alone = network_only(&mut net, &sample, at_mean);
+        let replayed = replay_sizes(&mut net, &sample, &sizes);
+        let mut sizes = sizes;
+        sizes.sort_unstable();
+
+        let per_second = |count: u64| count as f64 / wall;
+        let nn = per_second(stats.evaluations);
+        let mut out = String::new();
+        out += &format!(
+            "bench selfplay: {} rounds of {PLAYERS} players x {CARDS} cards, search {} worlds x {} simulations (K = {}), \
+             net {} ({} parameters), device {}, concurrent {}, max batch {}, overlap {}, threads {}\n",
+            options.rounds,
+            search.worlds,
+            search.simulations,
+            search.leaves_per_wave,
+            options.net,
+            config.param_count(),
+            options.device,
+            options.concurrent,
+            options.max_batch,
+            if options.overlap { "on" } else { "off" },
+            rayon::current_num_threads(),
+        );
+        out += &format!("wall s: {wall:.3}\n");
+        out += &format!("rounds/min: {:.1}\n", options.rounds as f64 * 60.0 / wall);
+        out += &format!("positions/s: {:.1}\n", per_second(stats.searches));
+        out += &format!("nn evals/s: {nn:.0}\n");
+        out += &format!("nn batch mean: {mean:.1}\n");
+        out += &format!("nn batch p50: {}\n", percentile(&sizes, 0.5));
+        out += &format!("nn batch p90: {}\n", percentile(&sizes, 0.9));
+        out += &format!("nn calls: {}\n", stats.batches);
+        out += &format!("evaluator busy %: {:.1}\n", 100.0 * stats.evaluator_busy_fraction());
+        out += &format!("selection busy %: {:.1}\n", 100.0 * stats.cpu_busy_fraction());
+        out += &format!("simulations/s: {:.0}\n", per_second(stats.simulations));
+        out += &format!("encoding us/position: {:.2}\n", alone.encode_us);
+        out += &format!("network-only batch: {at_mean}\n");
+        out += &format!("network-only positions/s: {:.0}\n", alone.per_second);
+        out += &format!("self-play / network-only: {:.3}\n", nn / alone.per_second);
+        out += &format!("network-only positions/s at self-play's batch sizes: {replayed:.0}\n");
+        Ok(out)
+    }
+}
+
+/// Rounds of the reference: 4 players x 5 cards, random dealer and trump.
+fn reference_deals(count: usize, seed: u64) -> Vec<Deal> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let dealer = rng.gen_range(0..PLAYERS);
+            let trump = TRUMP_CYCLE[rng.gen_range(0..TRUMP_CYCLE.len())];
+            let round = Round::deal(PLAYERS, CARDS, dealer, trump, &mut rng).expect("4 x 5 is a valid round");
+            Deal { round, lineup: vec![0; PLAYERS] }
+        })
+        .collect()
+}
+
+/// The smallest size with at least `fraction` of the batches at or below it.
+fn percentile(sorted: &[u32], fraction: f64) -> u32 {
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+struct NetworkOnly {
+    per_second: f64,
+    encode_us: f64,
+}
+
+/// `NetEvaluator::evaluate` alone (encoding, forward pass, copy back) on a batch of `size`
+/// real leaf positions, repeated for about two seconds after one warm-up call.
+fn network_only<B: Backend>(net: &mut NetEvaluator<B>, sample: &[InfoSet], size: usize) -> NetworkOnly
+where
+    BlobNet<B>: Send,
+{
+    let batch: Vec<InfoSet> = sample.iter().cycle().take(size).copied().collect();
+    let mut out = vec![Evaluation::default(); size];
+    net.evaluate(&batch, &mut out);
+    let budget = Duration::from_secs(2);
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while calls < 3 || start.elapsed() < budget {
+        net.evaluate(&batch, &mut out);
+        calls += 1;
+    }
+    let per_second = (calls as usize * size) as f64 / start.elapsed().as_secs_f64();
+
+    let (mut features, mut masks) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    for _ in 0..calls {
+        encode_batch(&batch, &mut features, &mut masks);
+    }
+    let encode_us = start.elapsed().as_secs_f64() * 1e6 / (calls as usize * size) as f64;
+    NetworkOnly { per_second, encode_us }
+}
+
+struct TrainTask(TrainOptions);
+
+impl BackendTask for TrainTask {
+    type Output = anyhow::Result<String>;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<String> {
+        let options = self.0;
+        if options.steps == 0 || options.batch == 0 {
+            bail!("--steps and --batch must be at least 1");
+        }
+        let config = net_config(&options.net)?;
+        let examples = random_examples(options.batch, derive_seed(options.seed, &[1]));
+        let batch: Vec<&Example> = examples.iter().collect();
+        let training = TrainingConfig {
+            batch_size: options.batch,
+            steps_per_iteration: options.steps,
+            min_buffer: options.batch,
+            buffer_size: options.batch,
+            learning_rate: 1e-3,
+            final_lr_fraction: 1.0,
+            warmup_steps: 0,
+            weight_decay: 1e-4,
+            grad_clip: 1.0,
+            value_weight: 1.0,
+        };
+        let mut learner = Learner::<Autodiff<B>>::new(&config, &training, device, derive_seed(options.seed, &[0]));
+        // The first step allocates the optimizer state: not part of the steady rate.
+        learner.step(&batch, options.steps + 1);
+        let start = Instant::now();
+        let mut losses = Default::default();
+        for _ in 0..options.steps {
+            losses = learner.step(&batch, options.steps + 1);
+        }
+        let wall = start.elapsed().as_secs_f64();
+        if !losses.total.is_finite() {
+            bail!("training diverged: loss {}", losses.total);
+        }
+        Ok(format!(
+            "bench train: net {} ({} parameters), batch {}, {} steps, device {}, threads {}\n\
+             step ms: {:.1}\nexamples/s: {:.0}\n",
+            options.net,
+            config.param_count(),
+            options.batch,
+            options.steps,
+            options.device,
+            rayon::current_num_threads(),
+            wall * 1e3 / options.steps as f64,
+            (options.steps * options.batch) as f64 / wall,
+        ))
+    }
+}
+
+/// The network alone on self-play's own batch sizes (evenly spaced through the run, about two
+/// seconds' worth): tells how much of the gap to the fixed-size figure is due to the sizes
+/// varying.
+fn replay_sizes<B: Backend>(net: &mut NetEvaluator<B>, sample: &[InfoSet], sizes: &[u32]) -> f64
+where
+    BlobNet<B>: Send,
+{
+    let mut out = Vec::new();
+    let mut positions = 0;
+    let budget = Duration::from_secs(2);
+    let start = Instant::now();
+    // About 24 calls: a spread of the run's sizes within the time budget.
+    for &size in sizes.iter().step_by(sizes.len().div_ceil(24).max(1)) {
+        let batch: Vec<InfoSet> = sample.iter().cycle().take(size as usize).copied().collect();
+        out.resize(batch.len(), Evaluation::default());
+        net.evaluate(&batch, &mut out);
+        positions += batch.len();
+        if start.elapsed() > budget {
+            break;
+        }
+    }
+    positions as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Positions of random play on the reference rounds, with uniform policy targets and the
+/// round's final scores: real inputs for timing (what is learnt does not matter).
+fn random_examples(count: usize, seed: u64) -> Vec<Example> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut examples = Vec::with_capacity(count);
+    for deal in reference_deals(count.div_ceil(PLAYERS * CARDS), seed) {
+        let mut round = deal.round;
+        let mut positions = Vec::new();
+        while !round.is_over() {
+            let info = round.info_set(round.to_act());
+            positions.push(info);
+            let action = round.legal_actions().sample(&mut rng).expect("a live round has a legal action");
+            round.apply(action).expect("sampled from the legal actions");
+        }
+        let scores = round.scaled_scores();
+        for info in positions {
+            let mut values = [0.0; game::MAX_PLAYERS];
+            for (relative, value) in values.iter_mut().enumerate().take(PLAYERS) {
+                *value = scores[(info.observer() + relative) % PLAYERS];
+            }
+            examples.push(Example { info, policy: mcts::uniform_policy(&info).to_vec(), values });
+        }
+    }
+    examples.truncate(count);
+    examples
+}

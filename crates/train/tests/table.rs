@@ -1,0 +1,57 @@
+//! `play_deals` streams each agent's decisions through the batched searcher: its results must
+//! not depend on how the deals are scheduled (how many at once, batch cap, overlap), with
+//! one agent, two agents and bots at the table.
+
+use game::{HeuristicBot, Round, TRUMP_CYCLE};
+use mcts::{BatchedSearcher, DriverConfig, SearchConfig, UniformEvaluator};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use train::table::{play_deals, Deal, Example, Player};
+
+fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    (0..12)
+        .map(|d| {
+            let lineup = lineups[d % lineups.len()].clone();
+            let players = lineup.len();
+            let trump = TRUMP_CYCLE[rng.gen_range(0..TRUMP_CYCLE.len())];
+            let round = Round::deal(players, 3, d % players, trump, &mut rng).unwrap();
+            Deal { round, lineup }
+        })
+        .collect()
+}
+
+/// Final rounds and examples of every deal.
+fn play(deals: &[Deal], concurrent: usize, driver: DriverConfig) -> Vec<(Round, Vec<Example>)> {
+    let search = SearchConfig { simulations: 8, ..SearchConfig::light() };
+    let mut first = UniformEvaluator { value: 0.5 };
+    let mut second = UniformEvaluator { value: 0.2 };
+    let mut players = [
+        Player::Agent { search, evaluator: &mut first },
+        Player::Bot(Box::new(HeuristicBot)),
+        Player::Agent { search, evaluator: &mut second },
+    ];
+    let mut searcher = BatchedSearcher::new(driver).unwrap();
+    let mut finished = 0;
+    let (played, stats) = play_deals(deals, &mut players, &mut searcher, concurrent, 3, true, |_| finished += 1).unwrap();
+    assert_eq!(finished, deals.len());
+    assert!(stats.searches > 0);
+    played.into_iter().enumerate().map(|(d, p)| {
+        assert_eq!(p.deal, d);
+        assert!(p.end.is_over());
+        (p.end, p.examples)
+    }).collect()
+}
+
+#[test]
+fn results_do_not_depend_on_scheduling() {
+    for lineups in [vec![vec![0; 4]], vec![vec![0, 1, 2, 1], vec![2, 0, 0], vec![1, 1, 2]]] {
+        let deals = deals(&lineups);
+        let reference = play(&deals, 1, DriverConfig { max_batch: 4096, overlap: false });
+        assert!(reference.iter().any(|(_, examples)| !examples.is_empty()));
+        for (concurrent, max_batch, overlap) in [(5, 4096, true), (12, 64, true), (3, 24, false)] {
+            let other = play(&deals, concurrent, DriverConfig { max_batch, overlap });
+            assert!(other == reference, "concurrent {concurrent}, max batch {max_batch}, overlap {overlap}");
+        }
+    }
+}
