@@ -15,3 +15,4 @@ pub mod replay;
 pub mod run;
 pub mod seed;
 pub mod table;
+pub mod tournament;

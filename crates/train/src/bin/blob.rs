@@ -29,6 +29,10 @@ enum Command {
         /// The records file.
         file: PathBuf,
     },
+    /// Play entrants (networks with search, heuristic, random) against each other on the same
+    /// deals with seats rotated; print mean score per round with 95% intervals, exact-bid rate,
+    /// bid distribution and pairwise win rates.
+    Arena(ArenaArgs),
     /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(train::bench::BenchCommand),
@@ -67,11 +71,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading {}", file.display()))?;
             Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Arena(args) => {
+            let options = train::tournament::ArenaOptions {
+                entrants: args.entrants,
+                players: args.players,
+                cards: args.cards.0,
+                deals: args.deals,
+                seed: args.seed,
+                concurrent: args.concurrent,
+            };
+            print!("{}", train::tournament::run_arena(&options)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(command) => {
             train::bench::run(command)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[derive(Args)]
+struct ArenaArgs {
+    /// Entrants: `heuristic`, `random`, or PATH[@DxS] (a net file or checkpoint directory,
+    /// searched with D worlds x S simulations; default @2x20).
+    #[arg(required = true, num_args = 2..)]
+    entrants: Vec<train::tournament::Entrant>,
+    #[arg(long, default_value_t = 4)]
+    players: usize,
+    /// Round sizes, drawn uniformly per deal: a list (1,3,5) or a range (1-8).
+    #[arg(long, default_value = "1-8")]
+    cards: train::tournament::CardSizes,
+    /// Deals; each is played once per seat rotation.
+    #[arg(long, default_value_t = 200)]
+    deals: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Rounds in flight at once (their searches share network calls).
+    #[arg(long, default_value_t = 256)]
+    concurrent: usize,
 }
 
 #[derive(Args)]

@@ -1,0 +1,62 @@
+//! `blob arena` through the real binary.
+
+use std::process::Command;
+
+fn arena(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_blob")).arg("arena").args(args).env("RUST_BACKTRACE", "0").output().unwrap();
+    (output.status.success(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+/// (seats, mean score) of entrant row `index`.
+fn row(report: &str, index: usize) -> (usize, f64) {
+    let line = report.lines().find(|l| l.starts_with(&format!("{index} "))).unwrap_or_else(|| panic!("no row {index}: {report}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (fields[2].parse().unwrap(), fields[3].parse().unwrap())
+}
+
+#[test]
+fn heuristic_outscores_random_and_pairwise_rates_are_complementary() {
+    let (ok, out, err) = arena(&["heuristic", "random", "--deals", "60", "--cards", "2-6", "--seed", "3"]);
+    assert!(ok, "{err}");
+    let (seats_h, heuristic) = row(&out, 0);
+    let (seats_r, random) = row(&out, 1);
+    assert_eq!((seats_h, seats_r), (60 * 4, 60 * 4), "two seatings per deal, each entrant in every seat once: {out}");
+    assert!(heuristic > random + 1.0, "{out}");
+    let pairwise: Vec<Vec<f64>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("pairwise"))
+        .skip(2)
+        .map(|l| l.split_whitespace().skip(1).filter_map(|v| v.trim_end_matches('%').parse().ok()).collect())
+        .collect();
+    assert_eq!(pairwise.len(), 2, "{out}");
+    assert!((pairwise[0][0] + pairwise[1][0] - 100.0).abs() < 0.11, "{out}");
+    assert!(pairwise[0][0] > 50.0, "{out}");
+}
+
+#[test]
+fn a_network_entrant_plays_and_bad_entrants_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&Default::default());
+    let path = dir.path().join("net.bin");
+    blobnet::save_net(&net, &path).unwrap();
+    let entrant = format!("{}@2x8", path.display());
+    let (ok, out, err) = arena(&[&entrant, "heuristic", "random", "--deals", "4", "--players", "3", "--cards", "1,3"]);
+    assert!(ok, "{err}");
+    // Three entrants, three seats, three rotations: each entrant takes every seat once per deal.
+    for index in 0..3 {
+        assert_eq!(row(&out, index).0, 4 * 3, "{out}");
+    }
+    assert!(out.contains("@2x8"), "{out}");
+
+    for (args, expected) in [
+        (vec!["heuristic", "/no/such/net.bin"], "/no/such/net.bin"),
+        (vec!["heuristic", "random@2x0"], "search must be DxS"),
+        (vec!["heuristic", "random", "--cards", "0-3"], "--cards must be sizes in 1..=13"),
+        (vec!["heuristic", "random", "--players", "9"], "--players must be 3..=8"),
+    ] {
+        let (ok, _, err) = arena(&args);
+        assert!(!ok, "{args:?} accepted");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
