@@ -6,7 +6,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use blobnet::{CpuBackend, CpuDevice};
+use blobnet::{BlobNet, CpuBackend, CpuDevice};
 use game::{Action, Bot, HeuristicBot, InfoSet, RandomBot, MAX_PLAYERS};
 use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig};
 use rand::SeedableRng;
@@ -83,16 +83,22 @@ pub fn net_path(checkpoint: &Path) -> PathBuf {
     }
 }
 
+/// The network at `checkpoint` (a net file or checkpoint directory) on the CPU, with the
+/// architecture the file records.
+pub fn load_cpu_net(checkpoint: &Path) -> Result<BlobNet<CpuBackend>, blobnet::CheckpointError> {
+    let path = net_path(checkpoint);
+    let architecture = blobnet::read_net_architecture(&path)?;
+    blobnet::load_net::<CpuBackend>(&architecture.config, &path, &CpuDevice::default())
+}
+
 impl Agent {
     /// The network at `checkpoint` (its architecture read from the file) on the CPU, searching
     /// `worlds` x `simulations` per decision.
     pub fn load(checkpoint: &Path, worlds: u32, simulations: u32, seed: u64) -> Result<Agent, AgentError> {
-        let path = net_path(checkpoint);
         let config = SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play();
         config.validate()?;
-        let architecture = blobnet::read_net_architecture(&path)?;
         let device = CpuDevice::default();
-        let net = blobnet::load_net::<CpuBackend>(&architecture.config, &path, &device)?;
+        let net = load_cpu_net(checkpoint)?;
         // One search at a time: overlapping evaluation with selection needs two groups.
         let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() })?;
         Ok(Agent::Search(Box::new(SearchAgent { config, evaluator: NetEvaluator::new(net, device), searcher, seed })))

@@ -31,19 +31,24 @@ pub struct MatchResult {
     pub elo_high: f64,
 }
 
-/// `deals` deals of `players` x n (n drawn from `cards`), each played once per seat with the
-/// agent (player 0) there and the opponent (player 1) elsewhere.
-pub fn mirrored_deals(players: usize, cards: &[usize], deals: usize, seed: u64) -> Vec<Deal> {
+/// `deals` deals of `players` x n (n drawn from `cards`, dealer rotating, trump random), each
+/// played once with every lineup (the player index of each seat).
+pub fn replayed_deals(players: usize, cards: &[usize], deals: usize, seed: u64, lineups: &[Vec<usize>]) -> Vec<Deal> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = Vec::with_capacity(deals * players);
+    let mut out = Vec::with_capacity(deals * lineups.len());
     for d in 0..deals {
         let n = cards[rng.gen_range(0..cards.len())];
         let round = Round::deal(players, n, d % players, TRUMP_CYCLE[rng.gen_range(0..5)], &mut rng).expect("validated sizes");
-        for hero in 0..players {
-            out.push(Deal { round, lineup: (0..players).map(|s| usize::from(s != hero)).collect() });
-        }
+        out.extend(lineups.iter().map(|lineup| Deal { round, lineup: lineup.clone() }));
     }
     out
+}
+
+/// [`replayed_deals`] with the agent (player 0) in each seat in turn and the opponent
+/// (player 1) elsewhere.
+pub fn mirrored_deals(players: usize, cards: &[usize], deals: usize, seed: u64) -> Vec<Deal> {
+    let lineups: Vec<Vec<usize>> = (0..players).map(|hero| (0..players).map(|s| usize::from(s != hero)).collect()).collect();
+    replayed_deals(players, cards, deals, seed, &lineups)
 }
 
 /// Play `deals` (from [`mirrored_deals`]) between `players[0]` (the agent) and `players[1]`.

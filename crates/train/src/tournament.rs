@@ -7,16 +7,14 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
-use blobnet::{CpuBackend, CpuDevice};
-use game::{Bot, HeuristicBot, RandomBot, Round, TRUMP_CYCLE};
+use blobnet::CpuDevice;
+use game::{Bot, HeuristicBot, RandomBot};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
-use crate::agent::net_path;
-use crate::arena::mean_ci;
+use crate::agent::load_cpu_net;
+use crate::arena::{mean_ci, replayed_deals};
 use crate::evaluator::NetEvaluator;
-use crate::table::{play_deals, Deal, Player};
+use crate::table::{play_deals, Player};
 
 /// One entrant: `heuristic`, `random`, or `PATH[@DxS]` (a network file or checkpoint directory,
 /// searched with D worlds x S simulations, default 2x20).
@@ -93,14 +91,11 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         "--cards must be sizes in 1..={max} for {} players",
         options.players
     );
-    let device = CpuDevice::default();
     let mut evaluators = Vec::new();
     for entrant in entrants {
         if let Entrant::Net { path, .. } = entrant {
-            let path = net_path(path);
-            let architecture = blobnet::read_net_architecture(&path).with_context(|| format!("entrant {entrant}"))?;
-            let net = blobnet::load_net::<CpuBackend>(&architecture.config, &path, &device).with_context(|| format!("entrant {entrant}"))?;
-            evaluators.push(NetEvaluator::new(net, device));
+            let net = load_cpu_net(path).with_context(|| format!("entrant {entrant}"))?;
+            evaluators.push(NetEvaluator::new(net, CpuDevice::default()));
         }
     }
     let mut nets = evaluators.iter_mut();
@@ -121,14 +116,8 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         }
     }
 
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let lineups = rotations(entrants.len(), options.players);
-    let mut deals = Vec::new();
-    for d in 0..options.deals {
-        let n = options.cards[rng.gen_range(0..options.cards.len())];
-        let round = Round::deal(options.players, n, d % options.players, TRUMP_CYCLE[rng.gen_range(0..5)], &mut rng)?;
-        deals.extend(lineups.iter().map(|lineup| Deal { round, lineup: lineup.clone() }));
-    }
+    let deals = replayed_deals(options.players, &options.cards, options.deals, options.seed, &lineups);
     let mut searcher = BatchedSearcher::new(DriverConfig::default())?;
     let (played, _) = play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?;
 
