@@ -167,6 +167,20 @@ fn late_position(seed: u64, tricks_left: usize, rng: &mut ChaCha8Rng) -> Round {
     round
 }
 
+/// A world's hidden hands in the shape of `all_consistent_deals` (the observer's hand empty).
+fn hidden_hands(world: &Round, observer: usize) -> Vec<CardSet> {
+    (0..world.players()).map(|seat| if seat == observer { CardSet::EMPTY } else { world.hand(seat) }).collect()
+}
+
+/// Adds one to each (card, seat) placement of `deal`.
+fn count_placements(counts: &mut HashMap<(u8, usize), f64>, deal: &[CardSet]) {
+    for (seat, hand) in deal.iter().enumerate() {
+        for card in hand.iter() {
+            *counts.entry((card.index(), seat)).or_default() += 1.0;
+        }
+    }
+}
+
 #[test]
 fn card_placements_have_the_right_frequencies() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -182,23 +196,14 @@ fn card_placements_have_the_right_frequencies() {
         let deals = all_consistent_deals(&info);
         let mut expected: HashMap<(u8, usize), f64> = HashMap::new();
         for deal in &deals {
-            for (seat, hand) in deal.iter().enumerate() {
-                for card in hand.iter() {
-                    *expected.entry((card.index(), seat)).or_default() += 1.0;
-                }
-            }
+            count_placements(&mut expected, deal);
         }
         expected.values_mut().for_each(|count| *count /= deals.len() as f64);
         let mut determinizer = Determinizer::new(&info).unwrap();
         let samples = 50_000;
         let mut observed: HashMap<(u8, usize), f64> = HashMap::new();
         for _ in 0..samples {
-            let world = determinizer.sample(&mut rng);
-            for seat in (0..4).filter(|&s| s != observer) {
-                for card in world.hand(seat).iter() {
-                    *observed.entry((card.index(), seat)).or_default() += 1.0;
-                }
-            }
+            count_placements(&mut observed, &hidden_hands(&determinizer.sample(&mut rng), observer));
         }
         for (key, &p) in &expected {
             let seen = observed.get(key).copied().unwrap_or(0.0) / samples as f64;
@@ -235,11 +240,7 @@ fn whole_deals_are_equally_likely() {
         let mut determinizer = Determinizer::new(&info).unwrap();
         let samples = deals.len() * 200;
         for _ in 0..samples {
-            let world = determinizer.sample(&mut rng);
-            let mut deal = vec![CardSet::EMPTY; 4];
-            for seat in (0..4).filter(|&s| s != info.observer()) {
-                deal[seat] = world.hand(seat);
-            }
+            let deal = hidden_hands(&determinizer.sample(&mut rng), info.observer());
             counts[*index.get(&deal).expect("sampled deal is consistent")] += 1.0;
         }
         let expected = samples as f64 / deals.len() as f64;
