@@ -36,7 +36,7 @@ impl Preset {
 }
 
 /// How one decision is searched. The defaults are the medium preset with self-play settings
-/// (root noise on, temperature 1); use [`SearchConfig::for_play`] for evaluation and games
+/// (root noise on, temperatures 1); use [`SearchConfig::for_play`] for evaluation and games
 /// against people.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -62,9 +62,12 @@ pub struct SearchConfig {
     pub dirichlet_alpha: f32,
     /// Weight of the root noise in the root priors; 0 turns noise off (evaluation, play).
     pub dirichlet_epsilon: f32,
-    /// Move choice from the summed root visits: 0 plays the most visited action, otherwise
-    /// actions are sampled with probability proportional to visits^(1 / temperature).
-    pub temperature: f32,
+    /// Bid choice from the summed root visits: 0 plays the most visited bid, otherwise bids
+    /// are sampled with probability proportional to visits^(1 / temperature).
+    pub bid_temperature: f32,
+    /// The same for card play. Kept apart because exploring bids is what teaches their
+    /// values, while random card play makes every bid look harder to make than it is.
+    pub play_temperature: f32,
 }
 
 impl Default for SearchConfig {
@@ -74,7 +77,7 @@ impl Default for SearchConfig {
 }
 
 impl SearchConfig {
-    /// A preset with self-play settings (root noise, temperature 1).
+    /// A preset with self-play settings (root noise, temperatures 1).
     pub fn preset(preset: Preset) -> SearchConfig {
         let (worlds, simulations) = preset.size();
         SearchConfig {
@@ -88,7 +91,8 @@ impl SearchConfig {
             // About 10 / (typical number of legal actions), as in KataGo's scaling.
             dirichlet_alpha: 1.0,
             dirichlet_epsilon: 0.25,
-            temperature: 1.0,
+            bid_temperature: 1.0,
+            play_temperature: 1.0,
         }
     }
 
@@ -107,7 +111,7 @@ impl SearchConfig {
     /// The same search without root noise, playing the most visited action: for evaluation
     /// and play, where exploration would only weaken the move.
     pub fn for_play(self) -> SearchConfig {
-        SearchConfig { dirichlet_epsilon: 0.0, temperature: 0.0, ..self }
+        SearchConfig { dirichlet_epsilon: 0.0, bid_temperature: 0.0, play_temperature: 0.0, ..self }
     }
 
     /// Most leaves one world can add to a batch in a wave.
@@ -141,7 +145,8 @@ impl SearchConfig {
         // A zero or infinitesimal alpha makes every Gamma draw underflow to 0.
         real(self.dirichlet_alpha, 1e-3, 1e3, "dirichlet_alpha")?;
         real(self.dirichlet_epsilon, 0.0, 1.0, "dirichlet_epsilon")?;
-        real(self.temperature, 0.0, 1e3, "temperature")?;
+        real(self.bid_temperature, 0.0, 1e3, "bid_temperature")?;
+        real(self.play_temperature, 0.0, 1e3, "play_temperature")?;
         Ok(())
     }
 }
@@ -218,7 +223,8 @@ mod tests {
             (SearchConfig { virtual_loss: -0.1, ..base }, "virtual_loss"),
             (SearchConfig { dirichlet_alpha: 0.0, ..base }, "dirichlet_alpha"),
             (SearchConfig { dirichlet_epsilon: 1.5, ..base }, "dirichlet_epsilon"),
-            (SearchConfig { temperature: -1.0, ..base }, "temperature"),
+            (SearchConfig { bid_temperature: -1.0, ..base }, "bid_temperature"),
+            (SearchConfig { play_temperature: f32::NAN, ..base }, "play_temperature"),
         ];
         for (config, field) in cases {
             let err = config.validate().unwrap_err();

@@ -17,7 +17,7 @@
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(7);
 //! let mut games: Vec<game::Round> =
 //!     (0..8).map(|i| game::Round::deal(4, 5, i % 4, None, &mut rng).unwrap()).collect();
-//! let config = SearchConfig::light(); // self-play: root noise, temperature 1
+//! let config = SearchConfig::light(); // self-play: root noise, temperatures 1
 //! // Every decision's randomness from (game, position in the round): reproducible runs.
 //! let seed = |game: usize, round: &game::Round| (game as u64) << 32 | (round.bids_made() + round.played().len()) as u64;
 //! let search = |game: usize, round: &game::Round| {

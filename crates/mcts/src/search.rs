@@ -5,7 +5,7 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, Actions, DeterminizeError, Determinizer, InfoSet, Round, MAX_PLAYERS};
+use game::{Action, Actions, DeterminizeError, Determinizer, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
@@ -32,7 +32,7 @@ pub enum SearchError {
 /// The outcome of one decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SearchResult {
-    /// The action to play, chosen from `visits` with the configured temperature.
+    /// The action to play, chosen from `visits` with the configured temperature (bid or play).
     pub action: Action,
     /// Root visits summed over worlds, normalised: the policy training target (0 on illegal
     /// actions). One-hot on the action for a forced move.
@@ -351,7 +351,11 @@ impl Search {
         let total: u32 = visits.iter().sum();
         let policy = visits.map(|v| v as f32 / total as f32);
         let legal = self.info.view().legal_actions();
-        let index = choose(&visits, self.config.temperature, &mut self.rng);
+        let temperature = match self.info.view().phase() {
+            Phase::Bidding => self.config.bid_temperature,
+            Phase::Playing | Phase::Done => self.config.play_temperature,
+        };
+        let index = choose(&visits, temperature, &mut self.rng);
         // `choose` returns a visited index, and only legal actions are visited.
         let action = legal.iter().find(|a| a.index() == index).unwrap_or_else(|| {
             legal.iter().next().expect("a position under search has legal actions")
@@ -548,6 +552,33 @@ mod tests {
             counts[choose(&visits, 0.05, &mut rng)] += 1;
         }
         assert_eq!(counts[7], 0, "a small temperature is nearly greedy");
+    }
+
+    #[test]
+    fn bids_and_card_play_use_their_own_temperature() {
+        // Over many seeds, a greedy phase always plays its most visited action and a
+        // sampling phase sometimes does not.
+        let greedy_bids = SearchConfig { worlds: 1, simulations: 30, bid_temperature: 0.0, play_temperature: 1.0, ..SearchConfig::default() };
+        let greedy_play = SearchConfig { bid_temperature: 1.0, play_temperature: 0.0, ..greedy_bids };
+        let bidding = dealt(4, 5, 21);
+        let mut playing = bidding;
+        while playing.phase() == Phase::Bidding {
+            playing.apply(playing.legal_actions().iter().next().unwrap()).unwrap();
+        }
+        let off_argmax = |round: &Round, config: &SearchConfig| {
+            (0..40)
+                .filter(|&seed| {
+                    let mut search = Search::new(&round.info_set(round.to_act()), config, seed).unwrap();
+                    run_checked(&mut search, &mut UniformEvaluator::default());
+                    let result = search.result().unwrap();
+                    result.visits[result.action.index()] < *result.visits.iter().max().unwrap()
+                })
+                .count()
+        };
+        assert_eq!(off_argmax(&bidding, &greedy_bids), 0);
+        assert!(off_argmax(&bidding, &greedy_play) > 0);
+        assert_eq!(off_argmax(&playing, &greedy_play), 0);
+        assert!(off_argmax(&playing, &greedy_bids) > 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct TrainConfig {
     /// Iterations to run (self-play, then training, then maybe evaluation and a checkpoint).
     pub iterations: usize,
     pub net: BlobNetConfig,
-    /// Search used in self-play (root noise and temperature on).
+    /// Search used in self-play (root noise and temperatures on).
     pub search: SearchConfig,
     pub driver: DriverConfig,
     pub selfplay: SelfPlayConfig,
