@@ -73,6 +73,27 @@ pub struct GameContext {
     pub totals: [i32; MAX_PLAYERS],
 }
 
+impl GameContext {
+    /// A lone round seen as a game of one round: nothing before it, nothing after it.
+    pub fn single_round() -> GameContext {
+        GameContext { round_index: 0, rounds: 1, totals: [0; MAX_PLAYERS] }
+    }
+
+    /// The most one seat can score in the rounds after the current one (the sum of 10 + n over
+    /// them) in a game of `players` by the schedule. `None` if rounds remain but their number
+    /// fits no schedule of `players`.
+    pub fn later_rounds_max(&self, players: usize) -> Option<i32> {
+        let later = self.round_index + 1..self.rounds;
+        if later.is_empty() {
+            return Some(0);
+        }
+        // A schedule of P players from C cards has 2C + P - 2 rounds.
+        let start = (self.rounds + 2).checked_sub(players)? / 2;
+        let schedule = Schedule::new(players, start).ok().filter(|s| s.len() == self.rounds)?;
+        later.map(|k| schedule.round(k).map(|spec| 10 + spec.cards as i32)).sum()
+    }
+}
+
 /// A game in progress: the current round and the totals of the rounds before it.
 #[derive(Clone, Debug)]
 pub struct Game {
@@ -84,9 +105,13 @@ pub struct Game {
 
 impl Game {
     pub fn new<R: Rng + ?Sized>(players: usize, start: usize, rng: &mut R) -> Result<Game, DealError> {
-        let schedule = Schedule::new(players, start)?;
-        let round = deal_spec(players, schedule.round(0).expect("schedules are never empty"), rng);
-        Ok(Game { schedule, index: 0, totals: [0; MAX_PLAYERS], round })
+        Ok(Game::from_schedule(Schedule::new(players, start)?, rng))
+    }
+
+    /// A game by an already validated schedule, its first round dealt.
+    pub fn from_schedule<R: Rng + ?Sized>(schedule: Schedule, rng: &mut R) -> Game {
+        let round = deal_spec(schedule.players, schedule.round(0).expect("schedules are never empty"), rng);
+        Game { schedule, index: 0, totals: [0; MAX_PLAYERS], round }
     }
 
     pub fn schedule(&self) -> &Schedule {

@@ -1,6 +1,6 @@
 //! Golden rule cases from RULES.md.
 
-use game::{Action, Card, CardSet, DealError, Phase, Round, RuleError, Schedule, Suit, TRUMP_CYCLE};
+use game::{Action, Card, CardSet, DealError, Game, GameContext, Phase, Round, RuleError, Schedule, Suit, MAX_PLAYERS, TRUMP_CYCLE};
 
 fn cards(text: &str) -> CardSet {
     text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
@@ -183,6 +183,21 @@ fn schedules() {
     let spec = Schedule::new(4, 3).unwrap().round(4).unwrap();
     assert_eq!((spec.dealer, spec.trump), (0, None));
     assert_eq!(Schedule::new(3, 17).unwrap().len(), 35);
+}
+
+#[test]
+fn later_rounds_max_sums_the_rest_of_the_schedule() {
+    // P = 4, C = 3: sizes 3 2 1 1 1 1 2 3.
+    let mut rng = rand::thread_rng();
+    let game = Game::new(4, 3, &mut rng).unwrap();
+    let at = |round_index| GameContext { round_index, ..game.context() };
+    assert_eq!(at(0).later_rounds_max(4), Some(12 + 11 * 4 + 12 + 13));
+    assert_eq!(at(5).later_rounds_max(4), Some(12 + 13));
+    assert_eq!(at(7).later_rounds_max(4), Some(0));
+    assert_eq!(GameContext::single_round().later_rounds_max(6), Some(0));
+    // 8 rounds fit no schedule of 5 players (2C + 3 is odd).
+    assert_eq!(at(0).later_rounds_max(5), None);
+    assert_eq!(GameContext { round_index: 0, rounds: 3, totals: [0; MAX_PLAYERS] }.later_rounds_max(3), Some(22));
 }
 
 #[test]
