@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use game::{InfoSet, Round, TRUMP_CYCLE};
-use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Preset, Search, SearchConfig, UniformEvaluator};
+use game::{Round, TRUMP_CYCLE};
+use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, Search, SearchConfig, UniformEvaluator};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -77,7 +77,7 @@ struct Null {
 }
 
 impl Evaluator for Null {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let sleep = self.latency + self.per_leaf * batch.len() as u32;
         if !sleep.is_zero() {
             std::thread::sleep(sleep);

@@ -14,11 +14,10 @@ use std::fmt;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use game::InfoSet;
 use rayon::prelude::*;
 
 use crate::config::{ConfigError, DriverConfig};
-use crate::evaluator::{Evaluation, Evaluator};
+use crate::evaluator::{Evaluation, Evaluator, Leaf};
 use crate::search::{Search, SearchError, SearchResult, WaveCounters};
 
 /// Batch-size histogram buckets: bucket b counts batches of 2^b..2^(b+1)-1 leaves (the last
@@ -162,7 +161,7 @@ struct Group<'a> {
     /// Slot index of `searches[0]`.
     first: usize,
     searches: &'a mut [Search],
-    batch: Vec<InfoSet>,
+    batch: Vec<Leaf>,
     /// Evaluations of the last batch (may be longer than it: kept at its largest size so
     /// that it is not refilled with defaults every wave).
     out: Vec<Evaluation>,
@@ -215,12 +214,12 @@ impl Group<'_> {
 /// A batch travelling to the evaluator thread and back.
 struct Job {
     group: usize,
-    batch: Vec<InfoSet>,
+    batch: Vec<Leaf>,
     out: Vec<Evaluation>,
     busy: Duration,
 }
 
-fn evaluate_into(evaluator: &mut dyn Evaluator, batch: &[InfoSet], out: &mut Vec<Evaluation>) -> Duration {
+fn evaluate_into(evaluator: &mut dyn Evaluator, batch: &[Leaf], out: &mut Vec<Evaluation>) -> Duration {
     if out.len() < batch.len() {
         out.resize(batch.len(), Evaluation::default());
     }

@@ -1,10 +1,11 @@
-//! The boundary between search and whatever values positions: a batch of information sets in,
-//! a policy and per-seat values out. The search never depends on how (network, rollouts).
+//! The boundary between search and whatever values positions: a batch of leaves (information
+//! sets, with the game around the round in game mode) in, a policy and per-seat values out.
+//! The search never depends on how (network, rollouts).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use game::{Determinizer, InfoSet, MAX_PLAYERS};
+use game::{Determinizer, GameContext, InfoSet, MAX_PLAYERS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -28,13 +29,24 @@ impl Default for Evaluation {
     }
 }
 
-/// Values a batch of leaves. Each `InfoSet` is the information set of the seat to act at a
-/// leaf (observer == `view().to_act()`), built from one determinized world: an evaluator sees
-/// exactly what that player would see. `out` has the batch's length; every entry must be
-/// written. `Send` so that the driver can run it on its own thread while it selects the next
-/// leaves.
+/// A position to value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    /// The information set of the seat to act at the leaf (observer == `view().to_act()`),
+    /// built from one determinized world: an evaluator sees exactly what that player would
+    /// see.
+    pub info: InfoSet,
+    /// In game mode, the game around the round (the same for every leaf of one search: later
+    /// rounds are not searched); `None` for a lone round.
+    pub game: Option<GameContext>,
+}
+
+/// Values a batch of leaves. Values are on the round scale (see [`Evaluation`]) in game mode
+/// too, so that they compare with the exact scores of finished rounds in the tree. `out` has
+/// the batch's length; every entry must be written. `Send` so that the driver can run it on
+/// its own thread while it selects the next leaves.
 pub trait Evaluator: Send {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]);
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]);
 }
 
 /// A uniform prior over the legal actions of `info`'s player.
@@ -62,9 +74,9 @@ impl Default for UniformEvaluator {
 }
 
 impl Evaluator for UniformEvaluator {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
-        for (info, eval) in batch.iter().zip(out.iter_mut()) {
-            eval.policy = uniform_policy(info);
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
+            eval.policy = uniform_policy(&leaf.info);
             eval.values = [self.value; MAX_PLAYERS];
         }
     }
@@ -72,8 +84,9 @@ impl Evaluator for UniformEvaluator {
 
 /// Uniform priors and values from random playouts: each leaf's hidden hands are sampled from
 /// the leaf player's information set, then the round is played out at random, `rollouts`
-/// times. A model-free baseline. Each leaf's randomness comes from `seed` and a hash of its
-/// information set, so the result does not depend on how leaves are batched.
+/// times (round values, whatever the game around the round). A model-free baseline. Each
+/// leaf's randomness comes from `seed` and a hash of its information set, so the result does
+/// not depend on how leaves are batched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RolloutEvaluator {
     rollouts: u32,
@@ -112,9 +125,9 @@ impl RolloutEvaluator {
 }
 
 impl Evaluator for RolloutEvaluator {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
-        for (info, eval) in batch.iter().zip(out.iter_mut()) {
-            *eval = self.evaluate_one(info);
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
+            *eval = self.evaluate_one(&leaf.info);
         }
     }
 }
@@ -131,7 +144,7 @@ mod tests {
         let round = Round::deal(4, 5, 0, None, &mut rng).unwrap();
         let info = round.info_set(round.to_act());
         let mut out = [Evaluation::default(); 1];
-        UniformEvaluator::default().evaluate(&[info], &mut out);
+        UniformEvaluator::default().evaluate(&[Leaf { info, game: None }], &mut out);
         let legal = round.legal_actions();
         for (i, p) in out[0].policy.iter().enumerate() {
             let expected = if legal.mask & (1 << i) != 0 { 1.0 / legal.len() as f32 } else { 0.0 };
@@ -148,8 +161,9 @@ mod tests {
         let mut evaluator = RolloutEvaluator::new(8, 5);
         let mut alone = [Evaluation::default(); 1];
         let mut batched = [Evaluation::default(); 2];
-        evaluator.evaluate(&[info], &mut alone);
-        evaluator.evaluate(&[round.info_set((round.to_act() + 1) % 4), info], &mut batched);
+        let leaf = |info| Leaf { info, game: None };
+        evaluator.evaluate(&[leaf(info)], &mut alone);
+        evaluator.evaluate(&[leaf(round.info_set((round.to_act() + 1) % 4)), leaf(info)], &mut batched);
         assert_eq!(alone[0], batched[1]);
         assert!(alone[0].values[..4].iter().all(|v| (0.0..=1.0).contains(v)));
     }

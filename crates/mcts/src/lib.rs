@@ -2,8 +2,8 @@
 //! and a driver that evaluates the leaves of many searches in one batch.
 //!
 //! No neural-network dependency: positions are valued through the [`Evaluator`] trait, which
-//! takes a batch of information sets (of the seat to act at each leaf) and returns priors over
-//! the 52 action indices and a value per absolute seat on the `Round::scaled_scores` scale.
+//! takes a batch of [`Leaf`]s (an information set at each leaf, and in game mode the game
+//! around the round, see `Search::with_context`) and returns priors over the 52 action indices and a value per absolute seat on the `Round::scaled_scores` scale.
 //!
 //! Usage by a self-play loop: one slot per concurrent game, each holding the search of that
 //! game's pending decision; the driver calls back whenever a slot's search ends, and the loop
@@ -57,5 +57,5 @@ pub use config::{
     ConfigError, DriverConfig, Preset, SearchConfig, MAX_LEAVES_PER_WAVE, MAX_SIMULATIONS, MAX_WORLDS,
 };
 pub use driver::{BatchedSearcher, SearchStats, HISTOGRAM_BUCKETS};
-pub use evaluator::{uniform_policy, Evaluation, Evaluator, RolloutEvaluator, UniformEvaluator, ACTIONS};
+pub use evaluator::{uniform_policy, Evaluation, Evaluator, Leaf, RolloutEvaluator, UniformEvaluator, ACTIONS};
 pub use search::{Search, SearchError, SearchResult};

@@ -5,14 +5,14 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, Actions, DeterminizeError, Determinizer, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, Actions, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 use thiserror::Error;
 
 use crate::config::{ConfigError, SearchConfig};
-use crate::evaluator::{Evaluation, ACTIONS};
+use crate::evaluator::{Evaluation, Leaf, ACTIONS};
 use crate::tree::{Descent, Tree, ROOT};
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -108,12 +108,14 @@ enum Stage {
 pub struct Search {
     config: SearchConfig,
     info: InfoSet,
+    /// Handed to the evaluator with every leaf (game mode).
+    game: Option<GameContext>,
     rng: ChaCha8Rng,
     noise: Option<Gamma<f32>>,
     worlds: Vec<World>,
     stage: Stage,
     /// This wave's leaves awaiting evaluation, in the order of `pending`.
-    leaves: Vec<InfoSet>,
+    leaves: Vec<Leaf>,
     pending: Vec<PendingLeaf>,
     /// Leaves of this wave's collisions, whose virtual loss is removed at the wave's end.
     collided: Vec<u32>,
@@ -130,6 +132,18 @@ impl Search {
     /// hidden card, so the result cannot depend on them. A forced move is decided here, and
     /// the search is then already done.
     pub fn new(info: &InfoSet, config: &SearchConfig, seed: u64) -> Result<Search, SearchError> {
+        Search::with_context(info, None, config, seed)
+    }
+
+    /// Like [`Search::new`], in game mode when `game` is given: every leaf goes to the
+    /// evaluator with this context (the search itself stays within the round: its leaves all
+    /// belong to the current round, and finished rounds score on the round scale).
+    pub fn with_context(
+        info: &InfoSet,
+        game: Option<GameContext>,
+        config: &SearchConfig,
+        seed: u64,
+    ) -> Result<Search, SearchError> {
         config.validate()?;
         let view = info.view();
         if view.is_over() {
@@ -142,6 +156,7 @@ impl Search {
         let mut search = Search {
             config: *config,
             info: *info,
+            game,
             rng: ChaCha8Rng::seed_from_u64(seed),
             noise: None,
             worlds: Vec::new(),
@@ -198,6 +213,11 @@ impl Search {
         &self.config
     }
 
+    /// The game around the round, in game mode.
+    pub fn game(&self) -> Option<&GameContext> {
+        self.game.as_ref()
+    }
+
     pub fn is_done(&self) -> bool {
         matches!(self.stage, Stage::Done)
     }
@@ -208,7 +228,7 @@ impl Search {
     }
 
     /// The leaves this search is waiting on, in the order `step` expects their evaluations.
-    pub(crate) fn leaves(&self) -> &[InfoSet] {
+    pub(crate) fn leaves(&self) -> &[Leaf] {
         &self.leaves
     }
 
@@ -252,7 +272,7 @@ impl Search {
                 self.sample_worlds(determinizer);
                 // The root is evaluated once for all worlds: every world's root has the same
                 // information set for the acting player, which is `info` itself.
-                self.leaves.push(self.info);
+                self.leaves.push(Leaf { info: self.info, game: self.game });
                 self.stage = Stage::Root;
                 counters.leaves = 1;
                 counters.started = 1;
@@ -315,7 +335,7 @@ impl Search {
             for _ in 0..attempts {
                 match world.tree.descend(&world.round, &config) {
                     Descent::Leaf { node, round } => {
-                        self.leaves.push(InfoSet::new(&round, round.to_act()));
+                        self.leaves.push(Leaf { info: InfoSet::new(&round, round.to_act()), game: self.game });
                         self.pending.push(PendingLeaf { world: index as u32, node, legal: round.legal_actions() });
                         counters.leaves += 1;
                     }
@@ -512,7 +532,7 @@ mod tests {
     fn broken_evaluations_are_repaired_and_counted() {
         struct Broken;
         impl Evaluator for Broken {
-            fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+            fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
                 for (i, eval) in out.iter_mut().enumerate().take(batch.len()) {
                     eval.policy = [if i % 2 == 0 { f32::NAN } else { -1.0 }; ACTIONS];
                     eval.values = [if i % 3 == 0 { f32::INFINITY } else { 0.3 }; MAX_PLAYERS];

@@ -2,9 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use game::{Action, Card, CardSet, Determinizer, InfoSet, Round, Suit};
+use game::{Action, Card, CardSet, Determinizer, GameContext, InfoSet, Round, Suit};
 use mcts::{
-    BatchedSearcher, DriverConfig, Evaluation, Evaluator, Preset, RolloutEvaluator, Search, SearchConfig,
+    BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, RolloutEvaluator, Search, SearchConfig,
     SearchError, SearchResult, SearchStats, UniformEvaluator,
 };
 use rand::{Rng, SeedableRng};
@@ -206,15 +206,17 @@ fn results_depend_on_the_information_set_and_seed_only() {
     assert_ne!(different_seed.visits, reference.visits, "the seed drives the worlds");
 }
 
-/// Records the size of every batch.
+/// Records every batch's information sets, and the game contexts that came with them.
 struct Recording<E> {
     inner: E,
     batches: Arc<Mutex<Vec<Vec<InfoSet>>>>,
+    contexts: Vec<Option<GameContext>>,
 }
 
 impl<E: Evaluator> Evaluator for Recording<E> {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
-        self.batches.lock().unwrap().push(batch.to_vec());
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        self.batches.lock().unwrap().push(batch.iter().map(|leaf| leaf.info).collect());
+        self.contexts.extend(batch.iter().map(|leaf| leaf.game));
         self.inner.evaluate(batch, out);
     }
 }
@@ -255,7 +257,7 @@ fn the_driver_batches_across_searches_and_its_statistics_add_up() {
     let forced = infos.iter().filter(|i| i.view().legal_actions().len() == 1).count() as u64;
     let config = SearchConfig { worlds: 3, simulations: 30, leaves_per_wave: 4, ..SearchConfig::medium() };
     let batches = Arc::new(Mutex::new(Vec::new()));
-    let mut evaluator = Recording { inner: UniformEvaluator::default(), batches: batches.clone() };
+    let mut evaluator = Recording { inner: UniformEvaluator::default(), batches: batches.clone(), contexts: Vec::new() };
     let (results, stats) = run_all(&infos, &config, DriverConfig::default(), &mut evaluator);
     let batches = batches.lock().unwrap();
     let sizes: Vec<u64> = batches.iter().map(|b| b.len() as u64).collect();
@@ -281,6 +283,7 @@ fn the_driver_batches_across_searches_and_its_statistics_add_up() {
     // Every root is evaluated before any other leaf: the first batches hold only roots.
     let roots: usize = batches.iter().take(2).map(Vec::len).sum();
     assert_eq!(roots as u64, searched);
+    assert!(evaluator.contexts.iter().all(Option::is_none), "lone rounds carry no game context");
     assert!(batches.iter().take(2).flatten().all(|info| infos.contains(info)));
     for (info, result) in infos.iter().zip(&results) {
         assert!(info.view().legal_actions().contains(result.action));
@@ -335,7 +338,7 @@ fn a_batch_cap_below_one_search_wave_is_an_error() {
 fn forced_moves_are_played_without_search() {
     struct Never;
     impl Evaluator for Never {
-        fn evaluate(&mut self, _: &[InfoSet], _: &mut [Evaluation]) {
+        fn evaluate(&mut self, _: &[Leaf], _: &mut [Evaluation]) {
             panic!("a forced move must not be evaluated");
         }
     }
@@ -421,4 +424,22 @@ fn a_refill_larger_than_its_slot_is_refused() {
         Some(Search::new(&round.info_set(round.to_act()), &large, 2).unwrap())
     });
     assert_eq!(outcome, Err(SearchError::BatchTooSmall { needed: 16, max_batch: 4096 }));
+}
+
+#[test]
+fn a_search_in_a_game_hands_its_context_with_every_leaf_and_searches_alike() {
+    let info = decisions(3)[2];
+    let context = GameContext { round_index: 4, rounds: 9, totals: [11, 0, 23, 12, 0, 0, 0, 0] };
+    let config = SearchConfig { worlds: 2, simulations: 20, ..SearchConfig::light() };
+    let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
+    let mut evaluator = Recording { inner: RolloutEvaluator::new(1, 3), batches: Arc::default(), contexts: Vec::new() };
+    let mut in_game = [Search::with_context(&info, Some(context), &config, 5).unwrap()];
+    assert_eq!(in_game[0].game(), Some(&context));
+    searcher.run(&mut in_game, &mut evaluator).unwrap();
+    assert!(evaluator.contexts.len() > 1);
+    assert!(evaluator.contexts.iter().all(|game| *game == Some(context)));
+    // The context is for the evaluator only: with the same values, the search is the same.
+    let mut alone = [Search::new(&info, &config, 5).unwrap()];
+    searcher.run(&mut alone, &mut RolloutEvaluator::new(1, 3)).unwrap();
+    assert_eq!(in_game[0].result(), alone[0].result());
 }

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::table::{play_deals, Deal, Player};
+use crate::table::{play_deals, Deal, Player, Setup};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MatchResult {
@@ -39,7 +39,7 @@ pub fn replayed_deals(players: usize, cards: &[usize], deals: usize, seed: u64, 
     for d in 0..deals {
         let n = cards[rng.gen_range(0..cards.len())];
         let round = Round::deal(players, n, d % players, TRUMP_CYCLE[rng.gen_range(0..5)], &mut rng).expect("validated sizes");
-        out.extend(lineups.iter().map(|lineup| Deal { round, lineup: lineup.clone() }));
+        out.extend(lineups.iter().map(|lineup| Deal { setup: Setup::Round(round), lineup: lineup.clone() }));
     }
     out
 }
@@ -68,7 +68,8 @@ pub fn play_match(
     let (mut agent_exact, mut other_exact, mut other_seats) = (0usize, 0usize, 0usize);
     for result in &played {
         let lineup = &deals[result.deal].lineup;
-        let scores = result.end.scores();
+        let end = result.end();
+        let scores = end.scores();
         let hero = lineup.iter().position(|&p| p == 0).expect("the agent has a seat");
         let a = scores[hero] as f64;
         let opponents: Vec<f64> = (0..lineup.len()).filter(|&s| s != hero).map(|s| scores[s] as f64).collect();
@@ -77,8 +78,8 @@ pub fn play_match(
         others.push(o);
         advantage.push(a - o);
         fractions.push(if a > o { 1.0 } else if a == o { 0.5 } else { 0.0 });
-        agent_exact += (result.end.bid(hero) == Some(result.end.tricks_won(hero))) as usize;
-        other_exact += opponents.len() - (0..lineup.len()).filter(|&s| s != hero && result.end.bid(s) != Some(result.end.tricks_won(s))).count();
+        agent_exact += (end.bid(hero) == Some(end.tricks_won(hero))) as usize;
+        other_exact += opponents.len() - (0..lineup.len()).filter(|&s| s != hero && end.bid(s) != Some(end.tricks_won(s))).count();
         other_seats += opponents.len();
     }
     let rounds = played.len();

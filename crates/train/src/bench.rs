@@ -8,8 +8,8 @@ use anyhow::{bail, Context};
 use blobnet::{BackendTask, BlobNet, BlobNetConfig, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::*;
-use game::{InfoSet, Round, TRUMP_CYCLE};
-use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, SearchConfig};
+use game::{Round, TRUMP_CYCLE};
+use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, SearchConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -17,7 +17,7 @@ use crate::config::TrainingConfig;
 use crate::evaluator::{encode_batch, NetEvaluator};
 use crate::learner::Learner;
 use crate::seed::derive_seed;
-use crate::table::{play_deals, Deal, Example, Player};
+use crate::table::{play_deals, Deal, Example, Player, Setup};
 
 const PLAYERS: usize = 4;
 const CARDS: usize = 5;
@@ -127,14 +127,14 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 struct Recording<'e, E> {
     inner: &'e mut E,
     sizes: Vec<u32>,
-    sample: Vec<InfoSet>,
+    sample: Vec<Leaf>,
 }
 
 /// Positions kept for the network-only measurement (cycled to any batch size).
 const SAMPLE: usize = 4096;
 
 impl<E: Evaluator> Evaluator for Recording<'_, E> {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         self.sizes.push(batch.len() as u32);
         let room = SAMPLE - self.sample.len();
         self.sample.extend_from_slice(&batch[..room.min(batch.len())]);
@@ -159,7 +159,10 @@ impl BackendTask for SelfPlayTask {
             .context("invalid --max-batch")?;
         B::seed(&device, derive_seed(options.seed, &[0]));
         let mut net = NetEvaluator::new(config.init::<B>(&device), device);
-        let deals = reference_deals(options.rounds, derive_seed(options.seed, &[1]));
+        let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.seed, &[1]))
+            .into_iter()
+            .map(|round| Deal { setup: Setup::Round(round), lineup: vec![0; PLAYERS] })
+            .collect();
 
         let mut recording = Recording { inner: &mut net, sizes: Vec::new(), sample: Vec::new() };
         let start = Instant::now();
@@ -220,14 +223,13 @@ impl BackendTask for SelfPlayTask {
 }
 
 /// Rounds of the reference: 4 players x 5 cards, random dealer and trump.
-fn reference_deals(count: usize, seed: u64) -> Vec<Deal> {
+fn reference_rounds(count: usize, seed: u64) -> Vec<Round> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
             let dealer = rng.gen_range(0..PLAYERS);
             let trump = TRUMP_CYCLE[rng.gen_range(0..TRUMP_CYCLE.len())];
-            let round = Round::deal(PLAYERS, CARDS, dealer, trump, &mut rng).expect("4 x 5 is a valid round");
-            Deal { round, lineup: vec![0; PLAYERS] }
+            Round::deal(PLAYERS, CARDS, dealer, trump, &mut rng).expect("4 x 5 is a valid round")
         })
         .collect()
 }
@@ -245,11 +247,11 @@ struct NetworkOnly {
 
 /// `NetEvaluator::evaluate` alone (encoding, forward pass, copy back) on a batch of `size`
 /// real leaf positions, repeated for about two seconds after one warm-up call.
-fn network_only<B: Backend>(net: &mut NetEvaluator<B>, sample: &[InfoSet], size: usize) -> NetworkOnly
+fn network_only<B: Backend>(net: &mut NetEvaluator<B>, sample: &[Leaf], size: usize) -> NetworkOnly
 where
     BlobNet<B>: Send,
 {
-    let batch: Vec<InfoSet> = sample.iter().cycle().take(size).copied().collect();
+    let batch: Vec<Leaf> = sample.iter().cycle().take(size).copied().collect();
     let mut out = vec![Evaluation::default(); size];
     net.evaluate(&batch, &mut out);
     let budget = Duration::from_secs(2);
@@ -264,7 +266,7 @@ where
     let (mut features, mut masks) = (Vec::new(), Vec::new());
     let start = Instant::now();
     for _ in 0..calls {
-        encode_batch(&batch, &mut features, &mut masks);
+        encode_batch(&batch, None, &mut features, &mut masks);
     }
     let encode_us = start.elapsed().as_secs_f64() * 1e6 / (calls as usize * size) as f64;
     NetworkOnly { per_second, encode_us }
@@ -325,7 +327,7 @@ impl BackendTask for TrainTask {
 /// The network alone on self-play's own batch sizes (evenly spaced through the run, about two
 /// seconds' worth): tells how much of the gap to the fixed-size figure is due to the sizes
 /// varying.
-fn replay_sizes<B: Backend>(net: &mut NetEvaluator<B>, sample: &[InfoSet], sizes: &[u32]) -> f64
+fn replay_sizes<B: Backend>(net: &mut NetEvaluator<B>, sample: &[Leaf], sizes: &[u32]) -> f64
 where
     BlobNet<B>: Send,
 {
@@ -335,7 +337,7 @@ where
     let start = Instant::now();
     // About 24 calls: a spread of the run's sizes within the time budget.
     for &size in sizes.iter().step_by(sizes.len().div_ceil(24).max(1)) {
-        let batch: Vec<InfoSet> = sample.iter().cycle().take(size as usize).copied().collect();
+        let batch: Vec<Leaf> = sample.iter().cycle().take(size as usize).copied().collect();
         out.resize(batch.len(), Evaluation::default());
         net.evaluate(&batch, &mut out);
         positions += batch.len();
@@ -351,8 +353,7 @@ where
 fn random_examples(count: usize, seed: u64) -> Vec<Example> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut examples = Vec::with_capacity(count);
-    for deal in reference_deals(count.div_ceil(PLAYERS * CARDS), seed) {
-        let mut round = deal.round;
+    for mut round in reference_rounds(count.div_ceil(PLAYERS * CARDS), seed) {
         let mut positions = Vec::new();
         while !round.is_over() {
             let info = round.info_set(round.to_act());
@@ -366,7 +367,7 @@ fn random_examples(count: usize, seed: u64) -> Vec<Example> {
             for (relative, value) in values.iter_mut().enumerate().take(PLAYERS) {
                 *value = scores[(info.observer() + relative) % PLAYERS];
             }
-            examples.push(Example { info, policy: mcts::uniform_policy(&info).to_vec(), values });
+            examples.push(Example { info, game: None, policy: mcts::uniform_policy(&info).to_vec(), values });
         }
     }
     examples.truncate(count);

@@ -4,13 +4,18 @@
 use std::io::Write;
 use std::path::Path;
 
+use game::{InfoSet, MAX_PLAYERS};
 use rand::Rng;
 use thiserror::Error;
 
 use crate::files::write_atomically;
 use crate::table::Example;
 
-const MAGIC: &[u8; 8] = b"BLOBBUF1";
+/// Format version 2: examples carry their game context (self-play mode Games).
+const MAGIC: &[u8; 8] = b"BLOBBUF2";
+/// Version 1, examples without a game context, is still read (as lone-round examples), so
+/// that runs checkpointed before version 2 resume.
+const MAGIC_V1: &[u8; 8] = b"BLOBBUF1";
 
 #[derive(Debug, Error)]
 pub enum BufferError {
@@ -41,6 +46,10 @@ impl ReplayBuffer {
         self.examples.is_empty()
     }
 
+    pub fn examples(&self) -> &[Example] {
+        &self.examples
+    }
+
     pub fn push(&mut self, example: Example) {
         if self.examples.len() < self.capacity {
             self.examples.push(example);
@@ -69,7 +78,7 @@ impl ReplayBuffer {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| BufferError::Io { path: name.clone(), source })?;
         let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
-        if bytes.len() < 24 || &bytes[..8] != MAGIC {
+        if bytes.len() < 24 || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_V1) {
             return Err(corrupt("not a replay buffer file (bad header)".into()));
         }
         let length = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
@@ -81,11 +90,69 @@ impl ReplayBuffer {
         if checksum(payload) != sum {
             return Err(corrupt("checksum mismatch".into()));
         }
+        if &bytes[..8] == MAGIC_V1 {
+            let old: ReplayBufferV1 = bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))?;
+            let examples = old
+                .examples
+                .into_iter()
+                .map(|e| Example { info: e.info, game: None, policy: e.policy, values: e.values })
+                .collect();
+            return Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples });
+        }
         bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))
     }
+}
+
+/// The payload of a version 1 file.
+#[derive(serde::Deserialize)]
+struct ReplayBufferV1 {
+    capacity: usize,
+    next: usize,
+    examples: Vec<ExampleV1>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExampleV1 {
+    info: InfoSet,
+    policy: Vec<f32>,
+    values: [f32; MAX_PLAYERS],
 }
 
 /// FNV-1a: enough to catch truncation and bit rot, not an adversary.
 fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::{GameContext, Round};
+    use rand::SeedableRng;
+
+    #[test]
+    fn saves_and_loads_game_contexts_and_reads_version_1_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let round = Round::deal(4, 3, 1, None, &mut rng).unwrap();
+        let info = round.info_set(2);
+        let (policy, values) = (vec![0.5; 52], [0.25; MAX_PLAYERS]);
+        let game = GameContext { round_index: 3, rounds: 8, totals: [12, 0, 11, 23, 0, 0, 0, 0] };
+        let mut buffer = ReplayBuffer::new(4);
+        buffer.push(Example { info, game: Some(game), policy: policy.clone(), values });
+        let path = dir.path().join("buffer.bin");
+        buffer.save(&path).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC);
+        assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
+
+        // A version 1 file: the same fields in order, without the context.
+        let payload = bincode::serialize(&(4usize, 0usize, vec![(info, policy.clone(), values)])).unwrap();
+        let mut bytes = MAGIC_V1.to_vec();
+        bytes.extend((payload.len() as u64).to_le_bytes());
+        bytes.extend(checksum(&payload).to_le_bytes());
+        bytes.extend(&payload);
+        std::fs::write(&path, bytes).unwrap();
+        let mut expected = ReplayBuffer::new(4);
+        expected.push(Example { info, game: None, policy, values });
+        assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
+    }
 }

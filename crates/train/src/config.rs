@@ -29,7 +29,9 @@ pub struct TrainConfig {
 pub enum Mode {
     /// Independent rounds with P, n, dealer and trump drawn from the configured weights.
     Rounds,
-    /// Whole games by the schedule.
+    /// Whole games by the schedule (C..2, P rounds of 1, 2..C; dealer and trump rotating),
+    /// P and the start size C drawn from the configured weights; values are the remaining game
+    /// score.
     Games,
 }
 
@@ -43,8 +45,8 @@ pub struct SelfPlayConfig {
     pub concurrent: usize,
     /// (players, weight): how often each table size is drawn.
     pub players: Vec<(usize, f64)>,
-    /// (cards per player, weight) in mode Rounds; sizes above floor(52 / P) are skipped for P.
-    /// In mode Games: the start size C of the schedule.
+    /// (cards per player, weight) in mode Rounds; in mode Games, the start size C of the
+    /// schedule. Sizes above floor(52 / P) are skipped for P.
     pub cards: Vec<(usize, f64)>,
 }
 
@@ -135,9 +137,10 @@ impl TrainConfig {
         let positive = |value: usize, field: &str| if value == 0 { Err(format!("{field} must be at least 1")) } else { Ok(()) };
         positive(self.iterations, "iterations")?;
         let s = &self.selfplay;
-        if s.mode == Mode::Games {
-            return Err("selfplay.mode: Games (whole-game self-play) is not implemented yet; use Rounds".into());
-        }
+        let size = match s.mode {
+            Mode::Rounds => "size",
+            Mode::Games => "start size C",
+        };
         positive(s.per_iteration, "selfplay.per_iteration")?;
         positive(s.concurrent, "selfplay.concurrent")?;
         check_weights(&s.players, "selfplay.players")?;
@@ -147,7 +150,10 @@ impl TrainConfig {
                 return Err(format!("selfplay.players: {players} players, Blob needs 3 to 8"));
             }
             if !s.cards.iter().any(|&(n, w)| w > 0.0 && (1..=game::max_cards(players)).contains(&n)) {
-                return Err(format!("selfplay.cards: no size fits {players} players (at most {})", game::max_cards(players)));
+                return Err(format!(
+                    "selfplay.cards: no {size} fits {players} players (at most {} cards each)",
+                    game::max_cards(players)
+                ));
             }
         }
         if let Some(&(n, _)) = s.cards.iter().find(|(n, _)| *n == 0 || *n > game::max_cards(game::MIN_PLAYERS)) {

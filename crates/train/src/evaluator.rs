@@ -1,18 +1,38 @@
 //! BlobNet as the search's evaluator: encode the whole batch in parallel into one contiguous
-//! buffer, one forward pass, one copy back, values rotated from relative to absolute seats.
+//! buffer, one forward pass, one copy back, values rotated from relative to absolute seats
+//! (and, for a network trained on whole games, converted to the round scale).
 
 use std::time::{Duration, Instant};
 
 use blobnet::{encode, legal_mask, mask_row, BlobNet, ACTIONS, FEATURES, VALUES};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use game::InfoSet;
-use mcts::{Evaluation, Evaluator};
+use game::{GameContext, Round};
+use mcts::{Evaluation, Evaluator, Leaf};
 use rayon::prelude::*;
+
+/// What rho, the expected scaled score per seat per round, is taken to be before any
+/// self-play has measured it: about what a seat averages when it makes its bid a bit under
+/// half the time (a made bid b scores (10 + b) / (10 + n), usually 0.7 to 1).
+pub const PRIOR_ROUND_SCORE: f64 = 0.35;
+
+/// What the network's value head predicts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueHead {
+    /// Trained on lone rounds: a seat's round score / (10 + n), the search's own scale.
+    Round,
+    /// Trained on whole games (self-play mode Games): a seat's remaining game score over the
+    /// most it could still score, converted to the round scale by [`round_value`] with
+    /// `expected_round_score` (rho) for every later round. A leaf without a game context (the
+    /// evaluation matches play lone rounds) is seen as a one-round game, where the two scales
+    /// agree.
+    Game { expected_round_score: f32 },
+}
 
 pub struct NetEvaluator<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,
+    head: ValueHead,
     features: Vec<f32>,
     masks: Vec<f32>,
     /// Time spent in `evaluate` and positions evaluated, for throughput reports.
@@ -22,8 +42,13 @@ pub struct NetEvaluator<B: Backend> {
 }
 
 impl<B: Backend> NetEvaluator<B> {
+    /// An evaluator of a network trained on lone rounds.
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetEvaluator<B> {
-        NetEvaluator { net, device, features: Vec::new(), masks: Vec::new(), busy: Duration::ZERO, positions: 0, calls: 0 }
+        NetEvaluator { net, device, head: ValueHead::Round, features: Vec::new(), masks: Vec::new(), busy: Duration::ZERO, positions: 0, calls: 0 }
+    }
+
+    pub fn with_value_head(self, head: ValueHead) -> NetEvaluator<B> {
+        NetEvaluator { head, ..self }
     }
 
     pub fn net(&self) -> &BlobNet<B> {
@@ -31,17 +56,41 @@ impl<B: Backend> NetEvaluator<B> {
     }
 }
 
-/// Encode a batch of information sets into row-major feature and legal-mask buffers.
-pub fn encode_batch(batch: &[InfoSet], features: &mut Vec<f32>, masks: &mut Vec<f32>) {
+/// A seat's value on the round scale from its value on the game scale `game_value` (its
+/// remaining game score over `round_max + later_max`, the most it could still score: 10 + n
+/// for this round and `later_max` for the rounds after it), taking it to score
+/// `expected_round_score` (rho, scaled) in each later round. Later rounds are dealt afresh,
+/// whatever happens in this one, so the game value is the round value plus a constant; this
+/// puts network leaves on the scale of the finished rounds in the tree. Not clamped: a linear
+/// map keeps the ordering of values, and averages of them, intact.
+pub fn round_value(game_value: f32, round_max: f32, later_max: f32, expected_round_score: f32) -> f32 {
+    (game_value * (round_max + later_max) - expected_round_score * later_max) / round_max
+}
+
+/// The mean scaled score (score / (10 + n)) per seat per round over `rounds`: the measured
+/// rho. `None` without rounds.
+pub fn mean_scaled_score<'a>(rounds: impl IntoIterator<Item = &'a Round>) -> Option<f64> {
+    let (mut sum, mut seats) = (0.0, 0usize);
+    for round in rounds {
+        let players = round.players();
+        sum += round.scaled_scores()[..players].iter().map(|&s| s as f64).sum::<f64>();
+        seats += players;
+    }
+    (seats > 0).then(|| sum / seats as f64)
+}
+
+/// Encode a batch of leaves into row-major feature and legal-mask buffers; leaves without a
+/// game context are encoded with `lone_round` (`None`: as single rounds).
+pub fn encode_batch(batch: &[Leaf], lone_round: Option<&GameContext>, features: &mut Vec<f32>, masks: &mut Vec<f32>) {
     features.resize(batch.len() * FEATURES, 0.0);
     masks.resize(batch.len() * ACTIONS, 0.0);
     features
         .par_chunks_mut(FEATURES)
         .zip(masks.par_chunks_mut(ACTIONS))
         .zip(batch.par_iter())
-        .for_each(|((row, mask), info)| {
-            encode(info, None, row);
-            mask_row(legal_mask(info), mask);
+        .for_each(|((row, mask), leaf)| {
+            encode(&leaf.info, leaf.game.as_ref().or(lone_round), row);
+            mask_row(legal_mask(&leaf.info), mask);
         });
 }
 
@@ -49,22 +98,85 @@ impl<B: Backend> Evaluator for NetEvaluator<B>
 where
     BlobNet<B>: Send,
 {
-    fn evaluate(&mut self, batch: &[InfoSet], out: &mut [Evaluation]) {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let start = Instant::now();
         let n = batch.len();
-        encode_batch(batch, &mut self.features, &mut self.masks);
+        let lone_round = match self.head {
+            ValueHead::Round => None,
+            ValueHead::Game { .. } => Some(GameContext::single_round()),
+        };
+        encode_batch(batch, lone_round.as_ref(), &mut self.features, &mut self.masks);
         let input = Tensor::from_data(TensorData::new(self.features.clone(), [n, FEATURES]), &self.device);
         let legal = Tensor::from_data(TensorData::new(self.masks.clone(), [n, ACTIONS]), &self.device);
         let (policy, values) = self.net.predict(input, legal);
-        for (i, (info, eval)) in batch.iter().zip(out.iter_mut()).enumerate() {
+        for (i, (leaf, eval)) in batch.iter().zip(out.iter_mut()).enumerate() {
             eval.policy.copy_from_slice(&policy[i * ACTIONS..(i + 1) * ACTIONS]);
+            let info = &leaf.info;
             let players = info.view().players();
+            let later_max = match (self.head, leaf.game.or(lone_round)) {
+                (ValueHead::Game { .. }, Some(game)) => game.later_rounds_max(players).expect("game contexts come from a schedule"),
+                _ => 0,
+            };
+            let to_round_scale = |value: f32| match self.head {
+                ValueHead::Round => value,
+                ValueHead::Game { expected_round_score } => {
+                    round_value(value, (10 + info.view().cards()) as f32, later_max as f32, expected_round_score)
+                }
+            };
             for relative in 0..players {
-                eval.values[(info.observer() + relative) % players] = values[i * VALUES + relative];
+                eval.values[(info.observer() + relative) % players] = to_round_scale(values[i * VALUES + relative]);
             }
         }
         self.busy += start.elapsed();
         self.positions += n as u64;
         self.calls += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::{Action, Card, CardSet, Suit};
+
+    #[test]
+    fn game_values_convert_to_round_values_around_rho() {
+        let (round_max, later_max, rho) = (13.0, 50.0, 0.4);
+        // A seat expected to score rho in every round, this one included, is at rho on both
+        // scales.
+        assert!((round_value(rho, round_max, later_max, rho) - rho).abs() < 1e-6);
+        // Scoring the whole of this round and rho after it: round value 1; nothing: 0.
+        let whole = (round_max + rho * later_max) / (round_max + later_max);
+        assert!((round_value(whole, round_max, later_max, rho) - 1.0).abs() < 1e-6);
+        let nothing = rho * later_max / (round_max + later_max);
+        assert!(round_value(nothing, round_max, later_max, rho).abs() < 1e-6);
+        // The last round of a game (or a one-round game): the scales are the same.
+        assert!((round_value(0.77, round_max, 0.0, rho) - 0.77).abs() < 1e-6);
+        // Linear: a game-value difference is magnified by (round_max + later_max) / round_max.
+        let gap = round_value(0.6, round_max, later_max, rho) - round_value(0.5, round_max, later_max, rho);
+        assert!((gap - 0.1 * 63.0 / 13.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn rho_is_the_mean_scaled_score_per_seat_per_round() {
+        assert_eq!(mean_scaled_score([]), None);
+        let card = |text: &str| text.parse::<Card>().unwrap();
+        // Three players, one card, spades trump: seats 1 and 2 bid 0 and make it (10 / 11
+        // each), the dealer is hooked into 0 and takes the trick with the ace (0).
+        let hands: Vec<CardSet> = ["As", "2c", "3c"].iter().map(|c| std::iter::once(card(c)).collect()).collect();
+        let mut round = Round::new(3, 1, 0, Some(Suit::Spades), &hands).unwrap();
+        for action in [Action::Bid(0), Action::Bid(0), Action::Bid(0), Action::Play(card("2c")), Action::Play(card("3c")), Action::Play(card("As"))] {
+            round.apply(action).unwrap();
+        }
+        let mean = mean_scaled_score([&round]).unwrap();
+        assert!((mean - 20.0 / 33.0).abs() < 1e-6, "{mean}");
+        // Seats, not rounds, are averaged: a round of four players weighs 4/3 as much.
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+        let mut other = Round::deal(4, 2, 0, None, &mut rng).unwrap();
+        while let Some(action) = other.legal_actions().sample(&mut rng) {
+            other.apply_legal(action);
+        }
+        let both = mean_scaled_score([&round, &other]).unwrap();
+        let other_sum: f64 = other.scaled_scores()[..4].iter().map(|&s| s as f64).sum();
+        assert!((both - (20.0 / 11.0 + other_sum) / 7.0).abs() < 1e-6);
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, ACTIONS, FEATURES, VALUES};
-use game::InfoSet;
+use mcts::Leaf;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
@@ -70,8 +70,8 @@ impl<B: AutodiffBackend> Learner<B> {
     pub fn step(&mut self, batch: &[&Example], total_steps: usize) -> Losses {
         let n = batch.len();
         let (mut features, mut masks) = (Vec::new(), Vec::new());
-        let infos: Vec<InfoSet> = batch.iter().map(|e| e.info).collect();
-        encode_batch(&infos, &mut features, &mut masks);
+        let leaves: Vec<Leaf> = batch.iter().map(|e| Leaf { info: e.info, game: e.game }).collect();
+        encode_batch(&leaves, None, &mut features, &mut masks);
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];

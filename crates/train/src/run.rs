@@ -19,7 +19,7 @@ use blobnet::{BackendTask, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::Backend;
 use burn::tensor::backend::AutodiffBackend;
-use game::{HeuristicBot, RandomBot, Round, TRUMP_CYCLE};
+use game::{HeuristicBot, RandomBot, Round, Schedule, TRUMP_CYCLE};
 use indicatif::{ProgressBar, ProgressStyle};
 use mcts::BatchedSearcher;
 use rand::distributions::{Distribution, WeightedIndex};
@@ -33,11 +33,11 @@ use crate::arena::{mirrored_deals, play_match, MatchResult};
 use crate::buffer::ReplayBuffer;
 use crate::chart::{self, Panel, Series, BLUE, GREEN, ORANGE, RED};
 use crate::config::{Mode, TrainConfig};
-use crate::evaluator::NetEvaluator;
+use crate::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
 use crate::files::write_string_atomically;
 use crate::learner::{Learner, Losses};
 use crate::seed::derive_seed;
-use crate::table::{play_deals, Deal, Player};
+use crate::table::{play_deals, Deal, Player, Setup};
 
 /// Seed streams of one iteration.
 const DEALS: u64 = 1;
@@ -69,8 +69,24 @@ struct State {
     iteration: usize,
     optimizer_steps: usize,
     config: TrainConfig,
+    /// Rho, the mean scaled score per seat per round of the last self-play: mode Games
+    /// converts the network's game values to round values with it in the next self-play.
+    #[serde(default = "prior_round_score")]
+    expected_round_score: f64,
     /// Every metrics line so far (metrics.jsonl is rewritten from this).
     metrics: Vec<serde_json::Value>,
+}
+
+fn prior_round_score() -> f64 {
+    PRIOR_ROUND_SCORE
+}
+
+/// How the evaluators read the network, given the self-play mode it is trained in.
+fn value_head(config: &TrainConfig, expected_round_score: f64) -> ValueHead {
+    match config.selfplay.mode {
+        Mode::Rounds => ValueHead::Round,
+        Mode::Games => ValueHead::Game { expected_round_score: expected_round_score as f32 },
+    }
 }
 
 struct Task(RunOptions);
@@ -137,7 +153,13 @@ where
             write_string_atomically(&run_dir.join("config.ron"), &config.to_ron())?;
             info!("starting a fresh run in {}", run_dir.display());
             let learner = Learner::<B>::new(&config.net, &config.training, device.clone(), derive_seed(config.seed, &[INIT]));
-            let state = State { iteration: 0, optimizer_steps: 0, config: config.clone(), metrics: Vec::new() };
+            let state = State {
+                iteration: 0,
+                optimizer_steps: 0,
+                config: config.clone(),
+                expected_round_score: PRIOR_ROUND_SCORE,
+                metrics: Vec::new(),
+            };
             (learner, ReplayBuffer::new(config.training.buffer_size), state)
         }
     };
@@ -151,7 +173,8 @@ where
 
         // 1. Self-play with the current network.
         let deals = self_play_deals(config, derive_seed(config.seed, &[iteration as u64, DEALS]));
-        let mut evaluator = NetEvaluator::new(learner.inference_net(), device.clone());
+        let head = value_head(config, state.expected_round_score);
+        let mut evaluator = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(head);
         let bar = progress_bar(options.progress, deals.len() as u64, "self-play");
         let selfplay_start = Instant::now();
         let (played, stats) = {
@@ -160,17 +183,27 @@ where
         };
         bar.finish_and_clear();
         let selfplay_seconds = selfplay_start.elapsed().as_secs_f64();
+        let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
+        let games = match config.selfplay.mode {
+            Mode::Rounds => None,
+            Mode::Games => Some(played.len()),
+        };
+        let used_round_score = state.expected_round_score;
+        let mean_round_score = mean_scaled_score(played.iter().flat_map(|p| &p.rounds));
+        state.expected_round_score = mean_round_score.unwrap_or(used_round_score);
         let mut positions = 0;
         for example in played.into_iter().flat_map(|p| p.examples) {
             buffer.push(example);
             positions += 1;
         }
+        let per_min = |count: usize| count as f64 * 60.0 / selfplay_seconds;
+        let games_text = games.map_or(String::new(), |g| format!("{g} games ({:.1} games/min), ", per_min(g)));
         info!(
-            "self-play: {} rounds, {positions} positions in {selfplay_seconds:.1} s ({:.0} rounds/min), mean batch {:.0}, evaluator busy {:.0}%",
-            deals.len(),
-            deals.len() as f64 * 60.0 / selfplay_seconds,
+            "self-play: {games_text}{rounds} rounds, {positions} positions in {selfplay_seconds:.1} s ({:.0} rounds/min), mean batch {:.0}, evaluator busy {:.0}%, mean round score {:.3}",
+            per_min(rounds),
             stats.mean_batch(),
-            100.0 * stats.evaluator_busy_fraction()
+            100.0 * stats.evaluator_busy_fraction(),
+            state.expected_round_score
         );
 
         // 2. Train.
@@ -198,7 +231,7 @@ where
         let snapshot = run_dir.join("nets").join(format!("{}.bin", checkpoint_name(iteration)));
         blobnet::save_net(learner.net(), &snapshot)?;
         let evaluations = if config.evaluation.every > 0 && iteration % config.evaluation.every == 0 {
-            evaluate(config, &learner, &device, &mut searcher, run_dir, iteration)?
+            evaluate(config, &learner, &device, &mut searcher, run_dir, iteration, value_head(config, state.expected_round_score))?
         } else {
             Vec::new()
         };
@@ -214,10 +247,15 @@ where
             "iteration": iteration,
             "seconds": started.elapsed().as_secs_f64(),
             "selfplay": {
-                "rounds": deals.len(),
+                "rounds": rounds,
+                "games": games,
                 "positions": positions,
                 "seconds": selfplay_seconds,
-                "rounds_per_min": deals.len() as f64 * 60.0 / selfplay_seconds,
+                "rounds_per_min": per_min(rounds),
+                "games_per_min": games.map(per_min),
+                // Rho: measured here; `expected_round_score` is the value this self-play used.
+                "mean_round_score": mean_round_score,
+                "expected_round_score": used_round_score,
                 "positions_per_s": positions as f64 / selfplay_seconds,
                 "simulations_per_s": stats.simulations_per_second(),
                 "nn_evaluations": stats.evaluations,
@@ -254,9 +292,9 @@ where
     Ok(())
 }
 
+/// Rounds (mode Rounds) or games (mode Games) of one iteration's self-play.
 fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
     let s = &config.selfplay;
-    assert_eq!(s.mode, Mode::Rounds, "validated: only rounds mode runs");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let players = WeightedIndex::new(s.players.iter().map(|(_, w)| *w)).expect("validated weights");
     (0..s.per_iteration)
@@ -265,10 +303,15 @@ fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
             let sizes: Vec<&(usize, f64)> = s.cards.iter().filter(|(n, w)| *w > 0.0 && *n <= game::max_cards(p)).collect();
             let index = WeightedIndex::new(sizes.iter().map(|(_, w)| *w)).expect("validated: a size fits every P");
             let n = sizes[index.sample(&mut rng)].0;
-            let dealer = rng.gen_range(0..p);
-            let trump = TRUMP_CYCLE[rng.gen_range(0..5)];
-            let round = Round::deal(p, n, dealer, trump, &mut rng).expect("validated sizes");
-            Deal { round, lineup: vec![0; p] }
+            let setup = match s.mode {
+                Mode::Rounds => {
+                    let dealer = rng.gen_range(0..p);
+                    let trump = TRUMP_CYCLE[rng.gen_range(0..5)];
+                    Setup::Round(Round::deal(p, n, dealer, trump, &mut rng).expect("validated sizes"))
+                }
+                Mode::Games => Setup::Game(Schedule::new(p, n).expect("validated sizes")),
+            };
+            Deal { setup, lineup: vec![0; p] }
         })
         .collect()
 }
@@ -280,6 +323,7 @@ fn evaluate<B: AutodiffBackend>(
     searcher: &mut BatchedSearcher,
     run_dir: &Path,
     iteration: usize,
+    head: ValueHead,
 ) -> anyhow::Result<Vec<MatchResult>>
 where
     blobnet::BlobNet<B::InnerBackend>: Send,
@@ -289,7 +333,7 @@ where
     let deals = mirrored_deals(e.players, &e.cards, e.deals, seed);
     let concurrent = config.selfplay.concurrent;
     let mut results = Vec::new();
-    let mut agent = NetEvaluator::new(learner.inference_net(), device.clone());
+    let mut agent = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(head);
     for (name, bot) in [("heuristic", Box::new(HeuristicBot) as Box<dyn game::Bot + Send>), ("random", Box::new(RandomBot))] {
         let mut players = [Player::Agent { search: e.search, evaluator: &mut agent }, Player::Bot(bot)];
         results.push(play_match(name, &deals, &mut players, searcher, concurrent, seed)?);
@@ -298,7 +342,7 @@ where
         let earlier = iteration - e.against_iterations_ago;
         let path = run_dir.join("nets").join(format!("{}.bin", checkpoint_name(earlier)));
         let net = blobnet::load_net::<B::InnerBackend>(&config.net, &path, device)?;
-        let mut opponent = NetEvaluator::new(net, device.clone());
+        let mut opponent = NetEvaluator::new(net, device.clone()).with_value_head(head);
         let mut players = [
             Player::Agent { search: e.search, evaluator: &mut agent },
             Player::Agent { search: e.search, evaluator: &mut opponent },

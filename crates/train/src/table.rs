@@ -1,8 +1,8 @@
-//! Plays many rounds at once: seats are taken by searching agents (sharing batched network
-//! calls through the MCTS driver) or by baseline bots. Self-play, evaluation and the arena all
-//! run through here.
+//! Plays many rounds (or whole games) at once: seats are taken by searching agents (sharing
+//! batched network calls through the MCTS driver) or by baseline bots. Self-play, evaluation
+//! and the arena all run through here.
 
-use game::{Bot, InfoSet, Round, MAX_PLAYERS};
+use game::{Bot, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
 use mcts::{BatchedSearcher, Evaluator, Search, SearchConfig, SearchResult, SearchStats};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,17 +18,33 @@ pub enum Player<'a> {
 
 /// A training example: the acting player's information set, the search's visit distribution,
 /// and (once the round is over) every seat's scaled score relative to that player.
+///
+/// In game mode the values are the remaining game score instead: from the example's round to
+/// the end of the game, divided by the most a seat could still score (see
+/// [`remaining_score_targets`]); for a lone round the two are the same.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Example {
     pub info: InfoSet,
+    /// The game around the example's round (game mode), as the network saw it in self-play.
+    pub game: Option<GameContext>,
     pub policy: Vec<f32>,
     pub values: [f32; MAX_PLAYERS],
 }
 
-/// A round to play, and which player (index into the players list) sits in each seat.
+/// What a table plays.
+#[derive(Clone, Debug)]
+pub enum Setup {
+    /// One round, as dealt.
+    Round(Round),
+    /// A whole game by this schedule, seats keeping their players; each round is dealt when
+    /// the table reaches it, seeded by the deal and the round's index.
+    Game(Schedule),
+}
+
+/// What to play, and which player (index into the players list) sits in each seat.
 #[derive(Clone, Debug)]
 pub struct Deal {
-    pub round: Round,
+    pub setup: Setup,
     pub lineup: Vec<usize>,
 }
 
@@ -36,43 +52,113 @@ pub struct Deal {
 #[derive(Clone, Debug)]
 pub struct Played {
     pub deal: usize,
-    pub end: Round,
+    /// The finished rounds in order: one for a lone round, the whole schedule for a game.
+    pub rounds: Vec<Round>,
     /// Examples from agent decisions (empty unless recording).
     pub examples: Vec<Example>,
 }
 
+impl Played {
+    /// The last round played (the only one, for a lone round).
+    pub fn end(&self) -> &Round {
+        self.rounds.last().expect("a deal plays at least one round")
+    }
+}
+
+enum Progress {
+    Round(Round),
+    Game { game: Game, finished: Vec<Round> },
+}
+
+/// A decision kept for an example until its targets are known.
+struct Pending {
+    info: InfoSet,
+    game: Option<GameContext>,
+    policy: Vec<f32>,
+}
+
 struct Live {
     deal: usize,
-    round: Round,
+    seed: u64,
+    progress: Progress,
     rng: ChaCha8Rng,
-    pending: Vec<(InfoSet, Vec<f32>)>,
+    pending: Vec<Pending>,
+    /// Decisions taken at this table, over all rounds of a game.
     decisions: u64,
+}
+
+/// The dealing of round `index` of the game at table `deal`.
+fn dealing_rng(seed: u64, deal: usize, index: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(derive_seed(seed, &[deal as u64, 0, index as u64]))
 }
 
 impl Live {
     fn start(deals: &[Deal], deal: usize, seed: u64) -> Live {
+        let progress = match &deals[deal].setup {
+            Setup::Round(round) => Progress::Round(*round),
+            Setup::Game(schedule) => Progress::Game {
+                game: Game::from_schedule(schedule.clone(), &mut dealing_rng(seed, deal, 0)),
+                finished: Vec::new(),
+            },
+        };
         Live {
             deal,
-            round: deals[deal].round,
+            seed,
+            progress,
             rng: ChaCha8Rng::seed_from_u64(derive_seed(seed, &[deal as u64, 0])),
             pending: Vec::new(),
             decisions: 0,
         }
     }
 
+    fn round(&self) -> &Round {
+        match &self.progress {
+            Progress::Round(round) => round,
+            Progress::Game { game, .. } => game.round(),
+        }
+    }
+
+    fn round_mut(&mut self) -> &mut Round {
+        match &mut self.progress {
+            Progress::Round(round) => round,
+            Progress::Game { game, .. } => game.round_mut(),
+        }
+    }
+
+    fn context(&self) -> Option<GameContext> {
+        match &self.progress {
+            Progress::Round(_) => None,
+            Progress::Game { game, .. } => Some(game.context()),
+        }
+    }
+
+    /// Once the current round is over: deal the game's next round. False when the deal is
+    /// over (a lone round, or the game's last round).
+    fn next_round(&mut self) -> bool {
+        match &mut self.progress {
+            Progress::Round(_) => false,
+            Progress::Game { game, finished } => {
+                finished.push(*game.round());
+                game.next_round(&mut dealing_rng(self.seed, self.deal, game.round_index() + 1))
+            }
+        }
+    }
+
     /// The search of the decision now to be taken. Its seed depends only on the deal and the
     /// decision's number, never on batching or timing: that is what keeps runs reproducible.
     fn search(&self, config: &SearchConfig, seed: u64) -> Result<Search, mcts::SearchError> {
-        let info = self.round.info_set(self.round.to_act());
-        Search::new(&info, config, derive_seed(seed, &[self.deal as u64, 1 + self.decisions]))
+        let round = self.round();
+        let info = round.info_set(round.to_act());
+        Search::with_context(&info, self.context(), config, derive_seed(seed, &[self.deal as u64, 1 + self.decisions]))
     }
 
     /// Play a search's decision, keeping it as an example when recording.
     fn apply(&mut self, result: &SearchResult, record: bool) {
         if record && !result.forced {
-            self.pending.push((self.round.info_set(self.round.to_act()), result.policy.to_vec()));
+            let (game, round) = (self.context(), *self.round());
+            self.pending.push(Pending { info: round.info_set(round.to_act()), game, policy: result.policy.to_vec() });
         }
-        self.round.apply(result.action).expect("search plays legal actions");
+        self.round_mut().apply(result.action).expect("search plays legal actions");
         self.decisions += 1;
     }
 }
@@ -99,16 +185,21 @@ impl<'a> Others<'_, 'a> {
         }
     }
 
-    /// Let bots move until the round is over (`None`) or an agent is to act (its index).
+    /// Let bots move (through the rounds of a game) until the deal is over (`None`) or an
+    /// agent is to act (its index).
     fn advance(&mut self, table: &mut Live, deals: &[Deal]) -> Option<usize> {
         let lineup = &deals[table.deal].lineup;
-        while !table.round.is_over() {
-            let seat = table.round.to_act();
-            let Some(bot) = self.bot(lineup[seat]) else { return Some(lineup[seat]) };
-            let action = bot.act(&table.round.info_set(seat), &mut table.rng);
-            table.round.apply(action).expect("bots play legal actions");
+        loop {
+            while !table.round().is_over() {
+                let seat = table.round().to_act();
+                let Some(bot) = self.bot(lineup[seat]) else { return Some(lineup[seat]) };
+                let action = bot.act(&table.round().info_set(seat), &mut table.rng);
+                table.round_mut().apply(action).expect("bots play legal actions");
+            }
+            if !table.next_round() {
+                return None;
+            }
         }
-        None
     }
 }
 
@@ -161,7 +252,7 @@ pub fn play_deals(
             let mut others = Others { before, after };
             let waiting: Vec<usize> = (0..tables.len())
                 .filter(|&t| {
-                    tables[t].as_ref().is_some_and(|table| deals[table.deal].lineup[table.round.to_act()] == index)
+                    tables[t].as_ref().is_some_and(|table| deals[table.deal].lineup[table.round().to_act()] == index)
                 })
                 .collect();
             if waiting.is_empty() {
@@ -211,18 +302,87 @@ pub fn play_deals(
 }
 
 fn finish(table: Live) -> Played {
-    let scores = table.round.scaled_scores();
-    let players = table.round.players();
+    let rounds = match table.progress {
+        Progress::Round(round) => vec![round],
+        Progress::Game { finished, .. } => finished,
+    };
+    let targets: Vec<[f32; MAX_PLAYERS]> = (0..rounds.len()).map(|r| remaining_score_targets(&rounds, r)).collect();
+    let players = rounds[0].players();
     let examples = table
         .pending
         .into_iter()
-        .map(|(info, policy)| {
-            let mut values = [0.0; MAX_PLAYERS];
-            for (relative, value) in values.iter_mut().enumerate().take(players) {
-                *value = scores[(info.observer() + relative) % players];
-            }
-            Example { info, policy, values }
+        .map(|Pending { info, game, policy }| {
+            let absolute = &targets[game.map_or(0, |g| g.round_index)];
+            Example { info, game, policy, values: relative_to(info.observer(), players, absolute) }
         })
         .collect();
-    Played { deal: table.deal, end: table.round, examples }
+    Played { deal: table.deal, rounds, examples }
+}
+
+/// Value targets by absolute seat for a decision in round `from` of the finished `rounds`:
+/// each seat's score over rounds `from..` divided by the most a seat could score in them (the
+/// sum of 10 + n), so in [0, 1]. For a lone round: `Round::scaled_scores`.
+pub fn remaining_score_targets(rounds: &[Round], from: usize) -> [f32; MAX_PLAYERS] {
+    let later = &rounds[from..];
+    let most: usize = later.iter().map(|round| 10 + round.cards()).sum();
+    let mut totals = [0i32; MAX_PLAYERS];
+    for round in later {
+        for (total, score) in totals.iter_mut().zip(round.scores()) {
+            *total += score;
+        }
+    }
+    totals.map(|total| total as f32 / most as f32)
+}
+
+/// Per-seat values by absolute seat, re-indexed by seat relative to `observer`.
+fn relative_to(observer: usize, players: usize, absolute: &[f32; MAX_PLAYERS]) -> [f32; MAX_PLAYERS] {
+    let mut values = [0.0; MAX_PLAYERS];
+    for (relative, value) in values.iter_mut().enumerate().take(players) {
+        *value = absolute[(observer + relative) % players];
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::{Action, Card, CardSet, Suit};
+
+    /// A one-card round of three players with the given hands and bids (in bidding order),
+    /// played out.
+    fn one_card_round(dealer: usize, trump: Suit, hands: [&str; 3], bids: [u8; 3]) -> Round {
+        let card = |text: &str| text.parse::<Card>().unwrap();
+        let sets: Vec<CardSet> = hands.iter().map(|c| std::iter::once(card(c)).collect()).collect();
+        let mut round = Round::new(3, 1, dealer, Some(trump), &sets).unwrap();
+        for bid in bids {
+            round.apply(Action::Bid(bid)).unwrap();
+        }
+        for k in 1..=3 {
+            round.apply(Action::Play(card(hands[(dealer + k) % 3]))).unwrap();
+        }
+        assert!(round.is_over());
+        round
+    }
+
+    #[test]
+    fn game_value_targets_are_the_remaining_score_over_the_most_still_possible() {
+        // The schedule of 3 players from 1 card: three one-card rounds.
+        let rounds = [
+            // Seats 1 and 2 make 0; the dealer is hooked into 0 and takes the trick.
+            one_card_round(0, Suit::Spades, ["As", "2c", "3c"], [0, 0, 0]),
+            // Seat 2 makes 1, seat 0 makes 0, the dealer is hooked into 1 and misses.
+            one_card_round(1, Suit::Hearts, ["2d", "3d", "Ah"], [1, 0, 1]),
+            // Seat 0 makes 1 with a trump, seat 1 makes 0, the dealer misses 1.
+            one_card_round(2, Suit::Clubs, ["Kc", "2s", "3s"], [1, 0, 1]),
+        ];
+        let scores: Vec<_> = rounds.iter().map(|r| r.scores()[..3].to_vec()).collect();
+        assert_eq!(scores, [vec![0, 10, 10], vec![10, 0, 11], vec![11, 10, 0]]);
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+        assert!(close(&remaining_score_targets(&rounds, 0)[..3], &[21.0 / 33.0, 20.0 / 33.0, 21.0 / 33.0]));
+        assert!(close(&remaining_score_targets(&rounds, 1)[..3], &[21.0 / 22.0, 10.0 / 22.0, 11.0 / 22.0]));
+        assert_eq!(remaining_score_targets(&rounds, 2), rounds[2].scaled_scores());
+        // Stored relative to the example's seat: seat 1's view of round 1 is seats 1, 2, 0.
+        let relative = relative_to(1, 3, &remaining_score_targets(&rounds, 1));
+        assert!(close(&relative, &[10.0 / 22.0, 11.0 / 22.0, 21.0 / 22.0, 0.0, 0.0, 0.0, 0.0, 0.0]));
+    }
 }

@@ -129,7 +129,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let mut pairs = vec![vec![(0usize, 0.0f64); e]; e];
     for result in &played {
         let lineup = &deals[result.deal].lineup;
-        let end = &result.end;
+        let end = result.end();
         let mut table_mean = vec![(0.0, 0usize); e];
         for (seat, &who) in lineup.iter().enumerate() {
             let score = end.score(seat) as f64;

@@ -6,7 +6,7 @@ use game::{HeuristicBot, Round, TRUMP_CYCLE};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig, UniformEvaluator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use train::table::{play_deals, Deal, Example, Player};
+use train::table::{play_deals, Deal, Example, Player, Setup};
 
 fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -16,7 +16,7 @@ fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
             let players = lineup.len();
             let trump = TRUMP_CYCLE[rng.gen_range(0..TRUMP_CYCLE.len())];
             let round = Round::deal(players, 3, d % players, trump, &mut rng).unwrap();
-            Deal { round, lineup }
+            Deal { setup: Setup::Round(round), lineup }
         })
         .collect()
 }
@@ -38,8 +38,8 @@ fn play(deals: &[Deal], concurrent: usize, driver: DriverConfig) -> Vec<(Round, 
     assert!(stats.searches > 0);
     played.into_iter().enumerate().map(|(d, p)| {
         assert_eq!(p.deal, d);
-        assert!(p.end.is_over());
-        (p.end, p.examples)
+        assert!(p.end().is_over());
+        (*p.end(), p.examples)
     }).collect()
 }
 

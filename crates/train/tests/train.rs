@@ -63,26 +63,83 @@ fn tiny_runs_checkpoints_and_resumes() {
 
 #[test]
 fn resumed_run_matches_a_straight_run() {
+    assert_resume_matches_straight_run(&tiny_config());
+}
+
+/// Runs `config` (two iterations) straight, and stopped after iteration 1 then resumed:
+/// both must end with the same buffer, state and network. Returns the straight run's dir.
+fn assert_resume_matches_straight_run(config: &str) -> tempfile::TempDir {
     let straight = tempfile::tempdir().unwrap();
-    let output = train(straight.path(), &tiny_config(), &[]);
+    let output = train(straight.path(), config, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
 
     let split = tempfile::tempdir().unwrap();
     // Interrupted after iteration 1 (as a kill after its checkpoint would), then resumed.
-    let output = train(split.path(), &tiny_config(), &["--stop-after", "1"]);
+    let output = train(split.path(), config, &["--stop-after", "1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(fs::read_to_string(split.path().join("run/checkpoints/latest")).unwrap(), "iter-000001");
-    let output = train(split.path(), &tiny_config(), &[]);
+    let output = train(split.path(), config, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
 
     let a = checkpoint(&straight.path().join("run"), 2);
     let b = checkpoint(&split.path().join("run"), 2);
     assert!(fs::read(a.join("buffer.bin")).unwrap() == fs::read(b.join("buffer.bin")).unwrap(), "replay buffers differ");
+    let state = |dir: &Path| {
+        let state: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+        (state["expected_round_score"].clone(), state["optimizer_steps"].clone())
+    };
+    assert_eq!(state(&a), state(&b));
     // Weights: Burn gives parameters random ids, so compare what the networks compute.
     let (a, b) = (net_outputs(&a.join("net.bin")), net_outputs(&b.join("net.bin")));
     assert!(a == b, "the resumed run's weights differ from the straight run's");
     let c = net_outputs(&checkpoint(&straight.path().join("run"), 1).join("net.bin"));
     assert!(a != c, "training changed nothing, so the comparison proves nothing");
+    straight
+}
+
+#[test]
+fn games_mode_trains_on_whole_games_and_resumes_exactly() {
+    let config = tiny_config()
+        .replacen("mode: Rounds,", "mode: Games,", 1)
+        .replacen("per_iteration: 8,", "per_iteration: 3,", 1);
+    assert!(config.contains("mode: Games,") && config.contains("per_iteration: 3,"));
+    let straight = assert_resume_matches_straight_run(&config);
+    let run = straight.path().join("run");
+
+    let metrics = fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = metrics.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for line in &lines {
+        let selfplay = &line["selfplay"];
+        assert_eq!(selfplay["games"], 3);
+        // 4 players from 2 or 3 cards: 6 or 8 rounds a game.
+        let rounds = selfplay["rounds"].as_u64().unwrap();
+        assert!((18..=24).contains(&rounds), "{rounds} rounds");
+        assert!(selfplay["games_per_min"].as_f64().unwrap() > 0.0);
+        assert!(selfplay["rounds_per_min"].as_f64().unwrap() > selfplay["games_per_min"].as_f64().unwrap());
+    }
+    // Rho: the prior first, then what the previous self-play measured, saved for resuming.
+    assert_eq!(lines[0]["selfplay"]["expected_round_score"], 0.35);
+    let measured = lines[0]["selfplay"]["mean_round_score"].as_f64().unwrap();
+    assert!(measured > 0.0 && measured < 1.0 && measured != 0.35);
+    assert_eq!(lines[1]["selfplay"]["expected_round_score"].as_f64().unwrap(), measured);
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(checkpoint(&run, 2).join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["expected_round_score"], lines[1]["selfplay"]["mean_round_score"]);
+    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 3, "evaluation still plays lone rounds");
+
+    // Every example carries its round's place in the game, and the totals before it.
+    let buffer = train::buffer::ReplayBuffer::load(&checkpoint(&run, 2).join("buffer.bin")).unwrap();
+    assert!(!buffer.is_empty());
+    let contexts: Vec<_> = buffer.examples().iter().map(|e| e.game.expect("a game context")).collect();
+    assert!(contexts.iter().all(|g| (g.rounds == 6 || g.rounds == 8) && g.round_index < g.rounds));
+    assert!(contexts.iter().any(|g| g.round_index == 0) && contexts.iter().any(|g| g.round_index >= 5));
+    assert!(contexts.iter().any(|g| g.totals.iter().any(|&t| t > 0)), "later rounds see the totals so far");
+    assert!(buffer.examples().iter().all(|e| e.values[..4].iter().all(|v| (0.0..=1.0).contains(v))));
+    // The network's input has the GAME block on.
+    let mut row = vec![0.0; blobnet::FEATURES];
+    let example = &buffer.examples()[buffer.len() - 1];
+    blobnet::encode(&example.info, example.game.as_ref(), &mut row);
+    assert_eq!(row[blobnet::encode::GAME], 1.0);
 }
 
 /// The network's outputs on fixed random positions.
@@ -148,6 +205,12 @@ fn bad_configs_give_clear_errors() {
         assert!(message.contains(expected), "{to}: expected {expected:?} in: {message}");
         assert!(!message.contains("panicked"), "{message}");
     }
+    // Mode Games: the start size must fit a table.
+    let dir = tempfile::tempdir().unwrap();
+    let config = tiny_config().replacen("mode: Rounds,", "mode: Games,", 1).replacen("cards: [(2, 1.0), (3, 1.0)],", "cards: [(14, 1.0)],", 1);
+    assert!(config.contains("(14, 1.0)"));
+    let message = stderr(&train(dir.path(), &config, &[]));
+    assert!(message.contains("selfplay.cards: no start size C fits 4 players (at most 13 cards each)"), "{message}");
     // Syntax errors and unknown fields carry the line and column.
     let dir = tempfile::tempdir().unwrap();
     let output = train(dir.path(), &tiny_config().replacen("seed: 1,", "seed: 1, colour: 3,", 1), &[]);
