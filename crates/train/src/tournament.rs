@@ -125,8 +125,8 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let mut scores = vec![Vec::new(); e];
     let mut exact = vec![0usize; e];
     let mut bids = vec![[0usize; 4]; e];
-    // Per pair (a, b): (table results, a's wins + half of ties).
-    let mut pairs = vec![vec![(0usize, 0.0f64); e]; e];
+    // Per pair (a, b): a's mean score per seat minus b's, at each table where both sat.
+    let mut differences = vec![vec![Vec::new(); e]; e];
     for result in &played {
         let lineup = &deals[result.deal].lineup;
         let end = result.end();
@@ -143,8 +143,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
             for b in 0..e {
                 if a != b && table_mean[a].1 > 0 && table_mean[b].1 > 0 {
                     let (ma, mb) = (table_mean[a].0 / table_mean[a].1 as f64, table_mean[b].0 / table_mean[b].1 as f64);
-                    pairs[a][b].0 += 1;
-                    pairs[a][b].1 += if ma > mb { 1.0 } else if ma == mb { 0.5 } else { 0.0 };
+                    differences[a][b].push(ma - mb);
                 }
             }
         }
@@ -174,23 +173,35 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         )?;
     }
     writeln!(report, "pairwise: share of tables where the row entrant outscored the column entrant (ties half)")?;
+    write_matrix(&mut report, &differences, 6, |tables| {
+        let wins: f64 = tables.iter().map(|&d| if d > 0.0 { 1.0 } else if d == 0.0 { 0.5 } else { 0.0 }).sum();
+        format!("{:.1}%", 100.0 * wins / tables.len() as f64)
+    })?;
+    writeln!(report, "advantage: row's score per round minus column's at the same tables, with its 95% interval")?;
+    write_matrix(&mut report, &differences, 13, |tables| {
+        let (mean, ci) = mean_ci(tables);
+        format!("{mean:+.2} ± {ci:.2}")
+    })?;
+    Ok(report)
+}
+
+/// One line per row entrant, one `width`-wide cell per column entrant (`-` where they never
+/// met or on the diagonal), each cell made by `cell` from the pair's per-table differences.
+fn write_matrix(report: &mut String, differences: &[Vec<Vec<f64>>], width: usize, cell: impl Fn(&[f64]) -> String) -> std::fmt::Result {
     write!(report, "{:<3}", "")?;
-    for b in 0..e {
-        write!(report, " {b:>6}")?;
+    for b in 0..differences.len() {
+        write!(report, " {b:>width$}")?;
     }
     writeln!(report)?;
-    for (a, row) in pairs.iter().enumerate() {
+    for (a, row) in differences.iter().enumerate() {
         write!(report, "{a:<3}")?;
-        for (b, &(tables, wins)) in row.iter().enumerate() {
-            if a == b || tables == 0 {
-                write!(report, " {:>6}", "-")?;
-            } else {
-                write!(report, " {:>5.1}%", 100.0 * wins / tables as f64)?;
-            }
+        for (b, tables) in row.iter().enumerate() {
+            let text = if a == b || tables.is_empty() { "-".to_string() } else { cell(tables) };
+            write!(report, " {text:>width$}")?;
         }
         writeln!(report)?;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Round sizes for `--cards`: a list like `1,3,5` or a range like `1-8`.

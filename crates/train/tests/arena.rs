@@ -22,15 +22,36 @@ fn heuristic_outscores_random_and_pairwise_rates_are_complementary() {
     let (seats_r, random) = row(&out, 1);
     assert_eq!((seats_h, seats_r), (60 * 4, 60 * 4), "two seatings per deal, each entrant in every seat once: {out}");
     assert!(heuristic > random + 1.0, "{out}");
-    let pairwise: Vec<Vec<f64>> = out
-        .lines()
-        .skip_while(|l| !l.starts_with("pairwise"))
-        .skip(2)
-        .map(|l| l.split_whitespace().skip(1).filter_map(|v| v.trim_end_matches('%').parse().ok()).collect())
+    let pairwise: Vec<Vec<f64>> = matrix(&out, "pairwise")
+        .iter()
+        .map(|cells| cells.iter().filter_map(|v| v.trim_end_matches('%').parse().ok()).collect())
         .collect();
     assert_eq!(pairwise.len(), 2, "{out}");
     assert!((pairwise[0][0] + pairwise[1][0] - 100.0).abs() < 0.11, "{out}");
     assert!(pairwise[0][0] > 50.0, "{out}");
+    // Paired advantage: each table seats both entrants equally often, so the mean of the
+    // per-table differences is the difference of the means; the two cells mirror each other.
+    let advantage = matrix(&out, "advantage");
+    let cell = |a: usize, b: usize| -> (f64, f64) {
+        let parts: Vec<&str> = advantage[a].iter().skip_while(|v| **v == "-").take(3).copied().collect();
+        (parts[0].parse().unwrap(), parts[2].parse().unwrap())
+    };
+    let ((ahead, ci), (behind, ci_back)) = (cell(0, 1), cell(1, 0));
+    assert!((ahead - (heuristic - random)).abs() < 0.011, "{out}");
+    assert!((ahead + behind).abs() < 0.011 && (ci - ci_back).abs() < 0.011, "{out}");
+    assert!(ci > 0.0 && ahead - ci > 0.0, "heuristic is significantly better: {out}");
+}
+
+/// The cells (whitespace-separated, row label dropped) of the matrix under the header line
+/// starting with `header`.
+fn matrix<'a>(report: &'a str, header: &str) -> Vec<Vec<&'a str>> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(2)
+        .take_while(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split_whitespace().skip(1).collect())
+        .collect()
 }
 
 #[test]
