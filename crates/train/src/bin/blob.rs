@@ -31,7 +31,7 @@ enum Command {
     },
     /// Play entrants (networks with search, heuristic, random) against each other on the same
     /// deals with seats rotated; print mean score per round with 95% intervals, exact-bid rate,
-    /// bid distribution and pairwise win rates.
+    /// bid distribution, pairwise win rates and paired advantages with 95% intervals.
     Arena(ArenaArgs),
     /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
     #[command(subcommand)]
