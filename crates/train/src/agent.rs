@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
-use crate::evaluator::NetEvaluator;
+use crate::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
 /// Default search size of `play` and `engine` (the heavy preset's): measured on a 2-core CPU
@@ -26,6 +26,8 @@ pub const DEFAULT_SIMULATIONS: u32 = 50;
 pub enum AgentError {
     #[error("cannot load the network: {0}")]
     Checkpoint(#[from] blobnet::CheckpointError),
+    #[error("{path} is corrupt: {reason}")]
+    State { path: String, reason: String },
     #[error("{0}")]
     Search(#[from] mcts::SearchError),
     #[error("invalid search settings: {0}")]
@@ -91,17 +93,43 @@ pub fn load_cpu_net(checkpoint: &Path) -> Result<BlobNet<CpuBackend>, blobnet::C
     blobnet::load_net::<CpuBackend>(&architecture.config, &path, &CpuDevice::default())
 }
 
+/// What the network at `checkpoint` predicts. A checkpoint directory says it in its
+/// `state.json`: a run in self-play mode Games trains game values, read with the rho the run
+/// last measured. A bare net file is taken as a round-value net (mode Rounds, the default).
+pub fn checkpoint_value_head(checkpoint: &Path) -> Result<ValueHead, AgentError> {
+    let state_path = checkpoint.join("state.json");
+    if !checkpoint.is_dir() || !state_path.is_file() {
+        return Ok(ValueHead::Round);
+    }
+    let bad = |reason: String| AgentError::State { path: state_path.display().to_string(), reason };
+    let text = std::fs::read_to_string(&state_path).map_err(|e| bad(e.to_string()))?;
+    let state: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    match state["config"]["selfplay"]["mode"].as_str() {
+        Some("Rounds") => Ok(ValueHead::Round),
+        Some("Games") => {
+            let rho = state["expected_round_score"].as_f64().ok_or_else(|| bad("no expected_round_score".into()))?;
+            Ok(ValueHead::Game { expected_round_score: rho as f32 })
+        }
+        _ => Err(bad("no config.selfplay.mode".into())),
+    }
+}
+
+/// The network at `checkpoint` as a CPU evaluator, reading its values as it was trained.
+pub fn load_cpu_evaluator(checkpoint: &Path) -> Result<NetEvaluator<CpuBackend>, AgentError> {
+    let head = checkpoint_value_head(checkpoint)?;
+    Ok(NetEvaluator::new(load_cpu_net(checkpoint)?, CpuDevice::default()).with_value_head(head))
+}
+
 impl Agent {
     /// The network at `checkpoint` (its architecture read from the file) on the CPU, searching
     /// `worlds` x `simulations` per decision.
     pub fn load(checkpoint: &Path, worlds: u32, simulations: u32, seed: u64) -> Result<Agent, AgentError> {
         let config = SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play();
         config.validate()?;
-        let device = CpuDevice::default();
-        let net = load_cpu_net(checkpoint)?;
+        let evaluator = load_cpu_evaluator(checkpoint)?;
         // One search at a time: overlapping evaluation with selection needs two groups.
         let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() })?;
-        Ok(Agent::Search(Box::new(SearchAgent { config, evaluator: NetEvaluator::new(net, device), searcher, seed })))
+        Ok(Agent::Search(Box::new(SearchAgent { config, evaluator, searcher, seed })))
     }
 
     pub fn bot(kind: BotKind, seed: u64) -> Agent {
@@ -159,5 +187,31 @@ impl Agent {
                 Ok(Decision { action: bot.act(info, &mut rng), search: None })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_head_comes_from_the_checkpoint_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = |text: &str| {
+            std::fs::write(dir.path().join("state.json"), text).unwrap();
+            checkpoint_value_head(dir.path())
+        };
+        let rounds = r#"{"config": {"selfplay": {"mode": "Rounds"}}, "expected_round_score": 0.35}"#;
+        assert_eq!(state(rounds).unwrap(), ValueHead::Round);
+        let games = r#"{"config": {"selfplay": {"mode": "Games"}}, "expected_round_score": 0.5}"#;
+        assert_eq!(state(games).unwrap(), ValueHead::Game { expected_round_score: 0.5 });
+        for broken in ["{", r#"{"config": {}}"#, r#"{"config": {"selfplay": {"mode": "Games"}}}"#] {
+            let error = state(broken).unwrap_err().to_string();
+            assert!(error.contains("state.json is corrupt"), "{error}");
+        }
+        // A bare net file (or a directory without a state) is a round-value net.
+        assert_eq!(checkpoint_value_head(&dir.path().join("net.bin")).unwrap(), ValueHead::Round);
+        std::fs::remove_file(dir.path().join("state.json")).unwrap();
+        assert_eq!(checkpoint_value_head(dir.path()).unwrap(), ValueHead::Round);
     }
 }

@@ -7,13 +7,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
-use blobnet::CpuDevice;
 use game::{Bot, HeuristicBot, RandomBot};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig};
 
-use crate::agent::load_cpu_net;
+use crate::agent::load_cpu_evaluator;
 use crate::arena::{mean_ci, replayed_deals};
-use crate::evaluator::NetEvaluator;
 use crate::table::{play_deals, Player};
 
 /// One entrant: `heuristic`, `random`, or `PATH[@DxS]` (a network file or checkpoint directory,
@@ -94,8 +92,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let mut evaluators = Vec::new();
     for entrant in entrants {
         if let Entrant::Net { path, .. } = entrant {
-            let net = load_cpu_net(path).with_context(|| format!("entrant {entrant}"))?;
-            evaluators.push(NetEvaluator::new(net, CpuDevice::default()));
+            evaluators.push(load_cpu_evaluator(path).with_context(|| format!("entrant {entrant}"))?);
         }
     }
     let mut nets = evaluators.iter_mut();

@@ -32,9 +32,15 @@ fn heuristic_outscores_random_and_pairwise_rates_are_complementary() {
     // Paired advantage: each table seats both entrants equally often, so the mean of the
     // per-table differences is the difference of the means; the two cells mirror each other.
     let advantage = matrix(&out, "advantage");
+    // A cell is `-` or three tokens, `mean ± ci`.
     let cell = |a: usize, b: usize| -> (f64, f64) {
-        let parts: Vec<&str> = advantage[a].iter().skip_while(|v| **v == "-").take(3).copied().collect();
-        (parts[0].parse().unwrap(), parts[2].parse().unwrap())
+        let mut tokens = advantage[a].iter();
+        let mut cells = Vec::new();
+        while let Some(&token) = tokens.next() {
+            cells.push(if token == "-" { None } else { Some((token, *tokens.nth(1).unwrap())) });
+        }
+        let (mean, ci) = cells[b].unwrap();
+        (mean.parse().unwrap(), ci.parse().unwrap())
     };
     let ((ahead, ci), (behind, ci_back)) = (cell(0, 1), cell(1, 0));
     assert!((ahead - (heuristic - random)).abs() < 0.011, "{out}");

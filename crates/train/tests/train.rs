@@ -125,6 +125,12 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     let state: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(checkpoint(&run, 2).join("state.json")).unwrap()).unwrap();
     assert_eq!(state["expected_round_score"], lines[1]["selfplay"]["mean_round_score"]);
+    // Tools loading this checkpoint read its values as game values, with that rho.
+    let rho = state["expected_round_score"].as_f64().unwrap() as f32;
+    assert_eq!(
+        train::agent::checkpoint_value_head(&checkpoint(&run, 2)).unwrap(),
+        train::evaluator::ValueHead::Game { expected_round_score: rho }
+    );
     assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 3, "evaluation still plays lone rounds");
 
     // Every example carries its round's place in the game, and the totals before it.
