@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+use crate::config::Mode;
 use crate::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
@@ -104,13 +105,15 @@ pub fn checkpoint_value_head(checkpoint: &Path) -> Result<ValueHead, AgentError>
     let bad = |reason: String| AgentError::State { path: state_path.display().to_string(), reason };
     let text = std::fs::read_to_string(&state_path).map_err(|e| bad(e.to_string()))?;
     let state: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    match state["config"]["selfplay"]["mode"].as_str() {
-        Some("Rounds") => Ok(ValueHead::Round),
-        Some("Games") => {
+    // Read as the config's own `Mode`, so that the two cannot drift apart.
+    let mode: Mode =
+        serde_json::from_value(state["config"]["selfplay"]["mode"].clone()).map_err(|_| bad("no config.selfplay.mode".into()))?;
+    match mode {
+        Mode::Rounds => Ok(ValueHead::Round),
+        Mode::Games => {
             let rho = state["expected_round_score"].as_f64().ok_or_else(|| bad("no expected_round_score".into()))?;
             Ok(ValueHead::Game { expected_round_score: rho as f32 })
         }
-        _ => Err(bad("no config.selfplay.mode".into())),
     }
 }
 
