@@ -1,10 +1,12 @@
-//! Rules-engine throughput: random playouts of whole rounds, and determinization samples.
+//! Rules-engine throughput: random playouts of whole rounds, determinization samples, and the
+//! time per decision of the PIMC baseline bot.
 //! Run: `cargo bench -p game --bench rules` (single thread; numbers are per core).
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use game::{Determinizer, InfoSet, Round, TRUMP_CYCLE};
+use game::pimc::{DEFAULT_PLAYOUTS, DEFAULT_WORLDS};
+use game::{Bot, Determinizer, HeuristicBot, InfoSet, PimcBot, Round, TRUMP_CYCLE};
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
@@ -41,6 +43,33 @@ fn mid_round_infos(rng: &mut SmallRng, count: usize) -> Vec<InfoSet> {
         .collect()
 }
 
+/// PimcBot at its defaults in one seat (rotating) against three HeuristicBots, 4 players,
+/// 1-8 cards: seconds spent in its decisions, decisions made, and how many were forced.
+fn pimc_decisions(rng: &mut SmallRng, deals: usize) -> (f64, usize, usize) {
+    let mut pimc = PimcBot::default();
+    let (mut seconds, mut decisions, mut forced) = (0.0, 0, 0);
+    for d in 0..deals {
+        let mut round = Round::deal(4, 1 + d % 8, d % 4, TRUMP_CYCLE[d % 5], rng).unwrap();
+        let hero = (d / 8) % 4;
+        while !round.is_over() {
+            let seat = round.to_act();
+            let info = round.info_set(seat);
+            let action = if seat == hero {
+                forced += (info.view().legal_actions().len() == 1) as usize;
+                let start = Instant::now();
+                let action = pimc.act(&info, rng);
+                seconds += start.elapsed().as_secs_f64();
+                decisions += 1;
+                action
+            } else {
+                HeuristicBot.act(&info, rng)
+            };
+            round.apply_legal(action);
+        }
+    }
+    (seconds, decisions, forced)
+}
+
 fn main() {
     let mut rng = SmallRng::seed_from_u64(1);
     playouts(&mut rng, 50_000); // warm-up
@@ -67,4 +96,13 @@ fn main() {
         );
     }
     println!("({with_voids} of {} positions have a shown void)", infos.len());
+
+    // 128 deals: every size 1-8 sixteen times, the PimcBot seat rotating over the sizes.
+    let (seconds, decisions, forced) = pimc_decisions(&mut rng, 128);
+    println!(
+        "PimcBot {DEFAULT_WORLDS}x{DEFAULT_PLAYOUTS}, 4 players x 1-8 cards vs 3 HeuristicBots: {:.2} ms per decision \
+         ({:.2} ms per unforced one; {decisions} decisions, {forced} forced, {seconds:.2} s)",
+        1e3 * seconds / decisions as f64,
+        1e3 * seconds / (decisions - forced) as f64,
+    );
 }
