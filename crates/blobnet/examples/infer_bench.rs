@@ -97,7 +97,7 @@ fn main() {
         }
         let info = round.info_set(round.to_act());
         let start = Instant::now();
-        encode(&info, None, &mut features[i * FEATURES..][..FEATURES]);
+        encode(&info, None, None, &mut features[i * FEATURES..][..FEATURES]);
         mask_row(legal_mask(&info), &mut masks[i * ACTIONS..][..ACTIONS]);
         encode_time += start.elapsed();
     }

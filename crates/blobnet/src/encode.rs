@@ -4,7 +4,9 @@
 //! of truth. Every seat-indexed block is relative to the observer (relative seat 0 = the observer,
 //! 1 = the next seat clockwise, ...), so the same situation at a different table position encodes
 //! identically. Bids and tricks are divided by the round size n, never by the shrinking hand.
-//! Only `InfoSet` is read, whose other hands are blank, so hidden cards cannot leak in.
+//! The information set is read through `InfoSet`, whose other hands are blank; the other hands
+//! enter only through the explicit `hands` argument, given for a search leaf inside one sampled
+//! world (a perfect-information value of that world) and for training rows of the real deal.
 
 use game::{CardSet, GameContext, InfoSet, Phase, Suit, MAX_PLAYERS, MIN_PLAYERS};
 
@@ -18,7 +20,7 @@ const MAX_ROUNDS: usize = 2 * MAX_ROUND_CARDS + MIN_PLAYERS - 2;
 
 /// Bump when the meaning of any slot changes, even if the width does not: checkpoints record it
 /// so a network is never fed an encoding it was not trained on.
-pub const ENCODING_VERSION: u32 = 1;
+pub const ENCODING_VERSION: u32 = 2;
 
 /// Own hand, by card index.
 pub const HAND: usize = 0;
@@ -81,17 +83,23 @@ pub const OWN_SUITS: usize = HOOK + 1 + MAX_ROUND_CARDS + 1;
 pub const UNSEEN_SUITS: usize = OWN_SUITS + 4;
 /// Game mode: flag, round index / rounds, rounds left after this one / rounds, rounds / 35.
 pub const GAME: usize = UNSEEN_SUITS + 4;
+/// 1 if the other seats' hands are shown (`OTHER_HANDS` filled), 0 for the information set alone.
+pub const DEAL_SHOWN: usize = GAME + 4;
+/// The hands the other seats hold now, 52 per relative seat 1..=7 (at `OTHER_HANDS + 52 (r - 1)`).
+pub const OTHER_HANDS: usize = DEAL_SHOWN + 1;
 /// Width of an encoded row.
-pub const FEATURES: usize = GAME + 4;
+pub const FEATURES: usize = OTHER_HANDS + (MAX_PLAYERS - 1) * CARDS;
 
-/// Encode what `info`'s observer knows (plus the game schedule and totals in game mode) into `out`.
+/// Encode what `info`'s observer knows (plus the game schedule and totals in game mode) into `out`;
+/// with `hands` (every absolute seat's current hand, as in one sampled world or the real deal),
+/// also the other seats' hands, so that the network values the deal with every card known.
 ///
 /// Every slot of `out` is written (zeros included), so rows of a reused batch buffer need no
 /// clearing.
 ///
 /// # Panics
 /// If `out.len() != FEATURES`: a caller bug in sizing the batch buffer, not bad game input.
-pub fn encode(info: &InfoSet, game: Option<&GameContext>, out: &mut [f32]) {
+pub fn encode(info: &InfoSet, game: Option<&GameContext>, hands: Option<&[CardSet; MAX_PLAYERS]>, out: &mut [f32]) {
     assert_eq!(out.len(), FEATURES, "encode needs a row of exactly FEATURES = {FEATURES} floats");
     out.fill(0.0);
     let view = info.view();
@@ -167,6 +175,13 @@ pub fn encode(info: &InfoSet, game: Option<&GameContext>, out: &mut [f32]) {
         let s = suit.index() as usize;
         out[OWN_SUITS + s] = hand.of_suit(suit).len() as f32 / n;
         out[UNSEEN_SUITS + s] = unseen.of_suit(suit).len() as f32 / 13.0;
+    }
+
+    if let Some(hands) = hands {
+        out[DEAL_SHOWN] = 1.0;
+        for relative in 1..players {
+            set_cards(&mut out[OTHER_HANDS + (relative - 1) * CARDS..][..CARDS], hands[(observer + relative) % players]);
+        }
     }
 
     if let Some(game) = game {

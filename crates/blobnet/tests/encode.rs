@@ -15,7 +15,7 @@ fn card(text: &str) -> usize {
 
 fn row(round: &Round, observer: usize, game: Option<&GameContext>) -> Vec<f32> {
     let mut out = vec![f32::NAN; FEATURES];
-    encode(&round.info_set(observer), game, &mut out);
+    encode(&round.info_set(observer), game, None, &mut out);
     out
 }
 
@@ -263,6 +263,34 @@ fn finished_round_encodes_without_a_player_to_act() {
     assert_eq!(legal_mask(&round.info_set(1)), 0);
 }
 
+/// With the deal shown, the other seats' current hands fill `OTHER_HANDS` by relative seat and
+/// every other slot is the information-set row's.
+#[test]
+fn shown_deal_adds_the_other_hands_by_relative_seat_and_nothing_else() {
+    let round = hand_built();
+    let hands: [CardSet; MAX_PLAYERS] = std::array::from_fn(|seat| if seat < 4 { round.hand(seat) } else { CardSet::EMPTY });
+    for observer in 0..4 {
+        let info = round.info_set(observer);
+        let mut shown = vec![f32::NAN; FEATURES];
+        encode(&info, None, Some(&hands), &mut shown);
+        let hidden = row(&round, observer, None);
+        assert_eq!(hidden[DEAL_SHOWN], 0.0);
+        assert!(hidden[OTHER_HANDS..].iter().all(|&v| v == 0.0), "no hidden card without the deal");
+        assert_eq!(shown[DEAL_SHOWN], 1.0);
+        assert_rows_eq(&shown[..DEAL_SHOWN], &hidden[..DEAL_SHOWN]);
+        let mut expected = vec![0.0f32; FEATURES - OTHER_HANDS];
+        for relative in 1..4 {
+            for c in round.hand((observer + relative) % 4) {
+                expected[(relative - 1) * 52 + c.index() as usize] = 1.0;
+            }
+        }
+        assert_rows_eq(&shown[OTHER_HANDS..], &expected);
+        // The observer's own hand is not repeated there.
+        let own: usize = (0..3).map(|r| info.hand().iter().filter(|c| shown[OTHER_HANDS + r * 52 + c.index() as usize] == 1.0).count()).sum();
+        assert_eq!(own, 0);
+    }
+}
+
 /// The offsets printed in docs/encoding.md.
 #[test]
 fn offsets_match_the_documentation() {
@@ -285,7 +313,9 @@ fn offsets_match_the_documentation() {
         (OWN_SUITS, 1070),
         (UNSEEN_SUITS, 1074),
         (GAME, 1078),
-        (FEATURES, 1082),
+        (DEAL_SHOWN, 1082),
+        (OTHER_HANDS, 1083),
+        (FEATURES, 1447),
     ];
     for (i, (found, expected)) in documented.into_iter().enumerate() {
         assert_eq!(found, expected, "entry {i}");

@@ -58,7 +58,7 @@ fn batch(size: usize, seed: u64) -> Batch {
             round.apply_legal(actions.sample(&mut rng).unwrap());
         }
         let info = round.info_set(round.to_act());
-        encode(&info, None, &mut b.features[i * FEATURES..][..FEATURES]);
+        encode(&info, None, None, &mut b.features[i * FEATURES..][..FEATURES]);
         let mask = legal_mask(&info);
         mask_row(mask, &mut b.legal[i * ACTIONS..][..ACTIONS]);
         let target = round.legal_actions().sample(&mut rng).unwrap().index();
@@ -76,10 +76,10 @@ fn batch(size: usize, seed: u64) -> Batch {
 fn medium_has_the_stated_parameter_count() {
     let config = BlobNetConfig::medium();
     let net = config.init::<B>(&CpuDevice::default());
-    // Stated in docs/encoding.md ("Network"): input 1082 x 256, 6 blocks of V, O (256 x 256) and
+    // Stated in docs/encoding.md ("Network"): input 1447 x 256, 6 blocks of V, O (256 x 256) and
     // FFN 256 -> 1024 -> 256 with two LayerNorms, final LayerNorm, heads 256->256->52, 256->128->8.
-    assert_eq!(FEATURES, 1082);
-    assert_eq!(config.param_count(), 4_340_412);
+    assert_eq!(FEATURES, 1447);
+    assert_eq!(config.param_count(), 4_433_852);
     assert_eq!(net.num_params(), config.param_count());
     let tiny = BlobNetConfig::tiny();
     assert_eq!(tiny.init::<B>(&CpuDevice::default()).num_params(), tiny.param_count());

@@ -5,7 +5,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use game::{Determinizer, GameContext, InfoSet, MAX_PLAYERS};
+use game::{CardSet, Determinizer, GameContext, InfoSet, Round, MAX_PLAYERS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -39,6 +39,27 @@ pub struct Leaf {
     /// In game mode, the game around the round (the same for every leaf of one search: later
     /// rounds are not searched); `None` for a lone round.
     pub game: Option<GameContext>,
+    /// Every absolute seat's hand in the sampled world the leaf belongs to, for an evaluator
+    /// that values the world with every card known (a perfect-information value, as PIMC
+    /// plays each world out). `None` for the root, which stands for every world at once.
+    pub hands: Option<[CardSet; MAX_PLAYERS]>,
+}
+
+impl Leaf {
+    /// A leaf of the lone round `info` with no world (a root, or the information set alone).
+    pub fn of_info(info: InfoSet) -> Leaf {
+        Leaf { info, game: None, hands: None }
+    }
+
+    /// The leaf of the seat to act in `world`, a full deal, with its hands shown.
+    pub fn in_world(world: &Round, game: Option<GameContext>) -> Leaf {
+        Leaf { info: InfoSet::new(world, world.to_act()), game, hands: Some(hands_of(world)) }
+    }
+}
+
+/// Every seat's current hand in `round` (empty beyond its players).
+pub fn hands_of(round: &Round) -> [CardSet; MAX_PLAYERS] {
+    std::array::from_fn(|seat| if seat < round.players() { round.hand(seat) } else { CardSet::EMPTY })
 }
 
 /// Values a batch of leaves. Values are on the round scale (see [`Evaluation`]) in game mode
@@ -144,7 +165,7 @@ mod tests {
         let round = Round::deal(4, 5, 0, None, &mut rng).unwrap();
         let info = round.info_set(round.to_act());
         let mut out = [Evaluation::default(); 1];
-        UniformEvaluator::default().evaluate(&[Leaf { info, game: None }], &mut out);
+        UniformEvaluator::default().evaluate(&[Leaf::of_info(info)], &mut out);
         let legal = round.legal_actions();
         for (i, p) in out[0].policy.iter().enumerate() {
             let expected = if legal.mask & (1 << i) != 0 { 1.0 / legal.len() as f32 } else { 0.0 };
@@ -161,7 +182,7 @@ mod tests {
         let mut evaluator = RolloutEvaluator::new(8, 5);
         let mut alone = [Evaluation::default(); 1];
         let mut batched = [Evaluation::default(); 2];
-        let leaf = |info| Leaf { info, game: None };
+        let leaf = Leaf::of_info;
         evaluator.evaluate(&[leaf(info)], &mut alone);
         evaluator.evaluate(&[leaf(round.info_set((round.to_act() + 1) % 4)), leaf(info)], &mut batched);
         assert_eq!(alone[0], batched[1]);

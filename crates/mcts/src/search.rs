@@ -272,7 +272,7 @@ impl Search {
                 self.sample_worlds(determinizer);
                 // The root is evaluated once for all worlds: every world's root has the same
                 // information set for the acting player, which is `info` itself.
-                self.leaves.push(Leaf { info: self.info, game: self.game });
+                self.leaves.push(Leaf { info: self.info, game: self.game, hands: None });
                 self.stage = Stage::Root;
                 counters.leaves = 1;
                 counters.started = 1;
@@ -335,7 +335,7 @@ impl Search {
             for _ in 0..attempts {
                 match world.tree.descend(&world.round, &config) {
                     Descent::Leaf { node, round } => {
-                        self.leaves.push(Leaf { info: InfoSet::new(&round, round.to_act()), game: self.game });
+                        self.leaves.push(Leaf::in_world(&round, self.game));
                         self.pending.push(PendingLeaf { world: index as u32, node, legal: round.legal_actions() });
                         counters.leaves += 1;
                     }

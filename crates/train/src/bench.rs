@@ -357,17 +357,17 @@ fn random_examples(count: usize, seed: u64) -> Vec<Example> {
         let mut positions = Vec::new();
         while !round.is_over() {
             let info = round.info_set(round.to_act());
-            positions.push(info);
+            positions.push((info, mcts::hands_of(&round)));
             let action = round.legal_actions().sample(&mut rng).expect("a live round has a legal action");
             round.apply(action).expect("sampled from the legal actions");
         }
         let scores = round.scaled_scores();
-        for info in positions {
+        for (info, hands) in positions {
             let mut values = [0.0; game::MAX_PLAYERS];
             for (relative, value) in values.iter_mut().enumerate().take(PLAYERS) {
                 *value = scores[(info.observer() + relative) % PLAYERS];
             }
-            examples.push(Example { info, game: None, policy: mcts::uniform_policy(&info).to_vec(), values });
+            examples.push(Example { info, game: None, hands: Some(hands), policy: mcts::uniform_policy(&info).to_vec(), values });
         }
     }
     examples.truncate(count);

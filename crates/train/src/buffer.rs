@@ -4,17 +4,18 @@
 use std::io::Write;
 use std::path::Path;
 
-use game::{InfoSet, MAX_PLAYERS};
+use game::{GameContext, InfoSet, MAX_PLAYERS};
 use rand::Rng;
 use thiserror::Error;
 
 use crate::files::write_atomically;
 use crate::table::Example;
 
-/// Format version 2: examples carry their game context (self-play mode Games).
-const MAGIC: &[u8; 8] = b"BLOBBUF2";
-/// Version 1, examples without a game context, is still read (as lone-round examples), so
-/// that runs checkpointed before version 2 resume.
+/// Format version 3: examples carry every seat's hand (the deal the value is learnt on).
+const MAGIC: &[u8; 8] = b"BLOBBUF3";
+/// Version 2 (examples with their game context, no hands) and version 1 (neither) are still
+/// read, as examples without hands.
+const MAGIC_V2: &[u8; 8] = b"BLOBBUF2";
 const MAGIC_V1: &[u8; 8] = b"BLOBBUF1";
 
 #[derive(Debug, Error)]
@@ -78,7 +79,7 @@ impl ReplayBuffer {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| BufferError::Io { path: name.clone(), source })?;
         let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
-        if bytes.len() < 24 || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_V1) {
+        if bytes.len() < 24 || ![MAGIC, MAGIC_V2, MAGIC_V1].contains(&bytes[..8].try_into().unwrap()) {
             return Err(corrupt("not a replay buffer file (bad header)".into()));
         }
         let length = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
@@ -95,7 +96,16 @@ impl ReplayBuffer {
             let examples = old
                 .examples
                 .into_iter()
-                .map(|e| Example { info: e.info, game: None, policy: e.policy, values: e.values })
+                .map(|e| Example { info: e.info, game: None, hands: None, policy: e.policy, values: e.values })
+                .collect();
+            return Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples });
+        }
+        if &bytes[..8] == MAGIC_V2 {
+            let old: ReplayBufferV2 = bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))?;
+            let examples = old
+                .examples
+                .into_iter()
+                .map(|e| Example { info: e.info, game: e.game, hands: None, policy: e.policy, values: e.values })
                 .collect();
             return Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples });
         }
@@ -109,6 +119,22 @@ struct ReplayBufferV1 {
     capacity: usize,
     next: usize,
     examples: Vec<ExampleV1>,
+}
+
+/// The payload of a version 2 file.
+#[derive(serde::Deserialize)]
+struct ReplayBufferV2 {
+    capacity: usize,
+    next: usize,
+    examples: Vec<ExampleV2>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExampleV2 {
+    info: InfoSet,
+    game: Option<GameContext>,
+    policy: Vec<f32>,
+    values: [f32; MAX_PLAYERS],
 }
 
 #[derive(serde::Deserialize)]
@@ -130,7 +156,7 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn saves_and_loads_game_contexts_and_reads_version_1_files() {
+    fn saves_and_loads_game_contexts_and_hands_and_reads_version_1_and_2_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let round = Round::deal(4, 3, 1, None, &mut rng).unwrap();
@@ -138,21 +164,29 @@ mod tests {
         let (policy, values) = (vec![0.5; 52], [0.25; MAX_PLAYERS]);
         let game = GameContext { round_index: 3, rounds: 8, totals: [12, 0, 11, 23, 0, 0, 0, 0] };
         let mut buffer = ReplayBuffer::new(4);
-        buffer.push(Example { info, game: Some(game), policy: policy.clone(), values });
+        let hands = Some(mcts::hands_of(&round));
+        buffer.push(Example { info, game: Some(game), hands, policy: policy.clone(), values });
         let path = dir.path().join("buffer.bin");
         buffer.save(&path).unwrap();
         assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC);
         assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
 
-        // A version 1 file: the same fields in order, without the context.
-        let payload = bincode::serialize(&(4usize, 0usize, vec![(info, policy.clone(), values)])).unwrap();
-        let mut bytes = MAGIC_V1.to_vec();
-        bytes.extend((payload.len() as u64).to_le_bytes());
-        bytes.extend(checksum(&payload).to_le_bytes());
-        bytes.extend(&payload);
-        std::fs::write(&path, bytes).unwrap();
+        let write_old = |magic: &[u8; 8], payload: Vec<u8>| {
+            let mut bytes = magic.to_vec();
+            bytes.extend((payload.len() as u64).to_le_bytes());
+            bytes.extend(checksum(&payload).to_le_bytes());
+            bytes.extend(&payload);
+            std::fs::write(&path, bytes).unwrap();
+        };
+        // A version 2 file: the same fields in order, without the hands.
+        write_old(MAGIC_V2, bincode::serialize(&(4usize, 0usize, vec![(info, Some(game), policy.clone(), values)])).unwrap());
         let mut expected = ReplayBuffer::new(4);
-        expected.push(Example { info, game: None, policy, values });
+        expected.push(Example { info, game: Some(game), hands: None, policy: policy.clone(), values });
+        assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
+        // A version 1 file: without the context either.
+        write_old(MAGIC_V1, bincode::serialize(&(4usize, 0usize, vec![(info, policy.clone(), values)])).unwrap());
+        let mut expected = ReplayBuffer::new(4);
+        expected.push(Example { info, game: None, hands: None, policy, values });
         assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
     }
 }

@@ -79,8 +79,9 @@ pub fn mean_scaled_score<'a>(rounds: impl IntoIterator<Item = &'a Round>) -> Opt
     (seats > 0).then(|| sum / seats as f64)
 }
 
-/// Encode a batch of leaves into row-major feature and legal-mask buffers; leaves without a
-/// game context are encoded with `lone_round` (`None`: as single rounds).
+/// Encode a batch of leaves into row-major feature and legal-mask buffers, each with its world's
+/// hands when it has them; leaves without a game context are encoded with `lone_round`
+/// (`None`: as single rounds).
 pub fn encode_batch(batch: &[Leaf], lone_round: Option<&GameContext>, features: &mut Vec<f32>, masks: &mut Vec<f32>) {
     features.resize(batch.len() * FEATURES, 0.0);
     masks.resize(batch.len() * ACTIONS, 0.0);
@@ -89,7 +90,7 @@ pub fn encode_batch(batch: &[Leaf], lone_round: Option<&GameContext>, features: 
         .zip(masks.par_chunks_mut(ACTIONS))
         .zip(batch.par_iter())
         .for_each(|((row, mask), leaf)| {
-            encode(&leaf.info, leaf.game.as_ref().or(lone_round), row);
+            encode(&leaf.info, leaf.game.as_ref().or(lone_round), leaf.hands.as_ref(), row);
             mask_row(legal_mask(&leaf.info), mask);
         });
 }

@@ -17,6 +17,13 @@ use crate::config::TrainingConfig;
 use crate::evaluator::encode_batch;
 use crate::table::Example;
 
+/// One training row in this many is encoded without the other seats' hands, so that the network
+/// also answers from the information set alone: the search's root prior (one evaluation for
+/// every world) and play without search. The other rows show the real deal, on which the value
+/// head learns the perfect-information value the search asks of each sampled world. Buffer rows
+/// are drawn at random, so a fixed position in the minibatch is an unbiased share.
+pub const INFO_SET_ROW_EVERY: usize = 4;
+
 /// Mean losses of some training steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Losses {
@@ -70,7 +77,11 @@ impl<B: AutodiffBackend> Learner<B> {
     pub fn step(&mut self, batch: &[&Example], total_steps: usize) -> Losses {
         let n = batch.len();
         let (mut features, mut masks) = (Vec::new(), Vec::new());
-        let leaves: Vec<Leaf> = batch.iter().map(|e| Leaf { info: e.info, game: e.game }).collect();
+        let leaves: Vec<Leaf> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Leaf { info: e.info, game: e.game, hands: e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0) })
+            .collect();
         encode_batch(&leaves, None, &mut features, &mut masks);
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];

@@ -2,7 +2,7 @@
 //! batched network calls through the MCTS driver) or by baseline bots. Self-play, evaluation
 //! and the arena all run through here.
 
-use game::{Bot, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
+use game::{Bot, CardSet, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
 use mcts::{BatchedSearcher, Evaluator, Search, SearchConfig, SearchResult, SearchStats};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,8 +16,10 @@ pub enum Player<'a> {
     Bot(Box<dyn Bot + Send + 'a>),
 }
 
-/// A training example: the acting player's information set, the search's visit distribution,
-/// and (once the round is over) every seat's scaled score relative to that player.
+/// A training example: the acting player's information set, every seat's hand at that moment
+/// (the real deal, for the perfect-information value the search asks of each sampled world),
+/// the search's visit distribution, and (once the round is over) every seat's scaled score
+/// relative to that player.
 ///
 /// In game mode the values are the remaining game score instead: from the example's round to
 /// the end of the game, divided by the most a seat could still score (see
@@ -27,6 +29,9 @@ pub struct Example {
     pub info: InfoSet,
     /// The game around the example's round (game mode), as the network saw it in self-play.
     pub game: Option<GameContext>,
+    /// Every absolute seat's hand at the decision; `None` in buffers written before hands were
+    /// kept (version 2 and older).
+    pub hands: Option<[CardSet; MAX_PLAYERS]>,
     pub policy: Vec<f32>,
     pub values: [f32; MAX_PLAYERS],
 }
@@ -74,6 +79,7 @@ enum Progress {
 struct Pending {
     info: InfoSet,
     game: Option<GameContext>,
+    hands: [CardSet; MAX_PLAYERS],
     policy: Vec<f32>,
 }
 
@@ -156,7 +162,12 @@ impl Live {
     fn apply(&mut self, result: &SearchResult, record: bool) {
         if record && !result.forced {
             let (game, round) = (self.context(), *self.round());
-            self.pending.push(Pending { info: round.info_set(round.to_act()), game, policy: result.policy.to_vec() });
+            self.pending.push(Pending {
+                info: round.info_set(round.to_act()),
+                game,
+                hands: mcts::hands_of(&round),
+                policy: result.policy.to_vec(),
+            });
         }
         self.round_mut().apply(result.action).expect("search plays legal actions");
         self.decisions += 1;
@@ -311,9 +322,9 @@ fn finish(table: Live) -> Played {
     let examples = table
         .pending
         .into_iter()
-        .map(|Pending { info, game, policy }| {
+        .map(|Pending { info, game, hands, policy }| {
             let absolute = &targets[game.map_or(0, |g| g.round_index)];
-            Example { info, game, policy, values: relative_to(info.observer(), players, absolute) }
+            Example { info, game, hands: Some(hands), policy, values: relative_to(info.observer(), players, absolute) }
         })
         .collect();
     Played { deal: table.deal, rounds, examples }

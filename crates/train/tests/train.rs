@@ -51,7 +51,7 @@ fn tiny_runs_checkpoints_and_resumes() {
     assert_eq!(lines.len(), 2);
     assert!(lines[0]["selfplay"]["positions"].as_u64().unwrap() > 0);
     assert!(lines[1]["train"]["loss"].as_f64().unwrap().is_finite());
-    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 3, "heuristic, random and the earlier net");
+    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "heuristic, pimc, random and the earlier net");
 
     // Rerun with more iterations: it resumes from iteration 2 and continues.
     let more = train(dir.path(), &with_iterations(&tiny_config(), 3), &[]);
@@ -131,7 +131,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
         train::agent::checkpoint_value_head(&checkpoint(&run, 2)).unwrap(),
         train::evaluator::ValueHead::Game { expected_round_score: rho }
     );
-    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 3, "evaluation still plays lone rounds");
+    assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "evaluation still plays lone rounds");
 
     // Every example carries its round's place in the game, and the totals before it.
     let buffer = train::buffer::ReplayBuffer::load(&checkpoint(&run, 2).join("buffer.bin")).unwrap();
@@ -144,8 +144,22 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     // The network's input has the GAME block on.
     let mut row = vec![0.0; blobnet::FEATURES];
     let example = &buffer.examples()[buffer.len() - 1];
-    blobnet::encode(&example.info, example.game.as_ref(), &mut row);
+    blobnet::encode(&example.info, example.game.as_ref(), None, &mut row);
     assert_eq!(row[blobnet::encode::GAME], 1.0);
+    // Every example keeps the real deal at its decision: the observer's hand as its information
+    // set has it, and the other hands of the sizes the view shows, disjoint from each other and
+    // from the cards played.
+    for example in buffer.examples() {
+        let hands = example.hands.expect("examples keep the deal");
+        let view = example.info.view();
+        assert_eq!(hands[example.info.observer()], example.info.hand());
+        let mut seen = view.played();
+        for (seat, &hand) in hands.iter().enumerate().take(view.players()) {
+            assert_eq!(hand.len(), view.hand_size(seat));
+            assert!((hand & seen).is_empty());
+            seen = seen | hand;
+        }
+    }
 }
 
 /// The network's outputs on fixed random positions.
