@@ -304,23 +304,3 @@ fn beats_the_heuristic_in_its_seats() {
     println!("pimc {pimc:.3} vs heuristic {heuristic:.3} per round: advantage {advantage:+.3} (se {se:.3})");
     assert!(advantage > 3.0 * se, "advantage {advantage:+.3} per round, standard error {se:.3}");
 }
-
-/// The strength report: `cargo test -p game --release --test pimc -- --ignored --nocapture`.
-#[test]
-#[ignore = "report: about 15 s in release"]
-fn report_default_pimc_against_the_heuristic() {
-    let deals = 200;
-    let start = std::time::Instant::now();
-    let (per_deal, pimc, heuristic) = paired_advantage(PimcBot::default(), deals, 2024);
-    let (advantage, se) = mean_and_se(&per_deal);
-    println!(
-        "PimcBot {}x{} vs 3 HeuristicBots, {deals} deals x 4 seatings (4 players, 1-8 cards): \
-         pimc {pimc:.3}, heuristic {heuristic:.3} per round; paired advantage {advantage:+.3}, \
-         95% CI [{:+.3}, {:+.3}] (se {se:.3} over deals); {:.1} s",
-        DEFAULT_WORLDS,
-        DEFAULT_PLAYOUTS,
-        advantage - 1.96 * se,
-        advantage + 1.96 * se,
-        start.elapsed().as_secs_f64()
-    );
-}

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
-use game::{Action, Bot, HeuristicBot, InfoSet, RandomBot, MAX_PLAYERS};
+use game::{Action, Bot, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
 use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -17,11 +17,12 @@ use crate::config::Mode;
 use crate::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
-/// Default search size of `play` and `engine` (the heavy preset's): measured on a 2-core CPU
-/// (release build) at 33 ms per move on average and 69 ms at most with the medium net, 4 ms
-/// with the small one: well inside the 500 ms budget (see docs/engine-protocol.md).
-pub const DEFAULT_WORLDS: u32 = 5;
-pub const DEFAULT_SIMULATIONS: u32 = 50;
+/// Default search size of `play`, `engine` and arena network entrants: `configs/small.ron`'s
+/// evaluation search, so that a trained agent plays as it was measured. Many worlds with few
+/// simulations each, as the network values each world with every card known. Time per move
+/// on a 2-core CPU: see docs/engine-protocol.md (the budget is 500 ms).
+pub const DEFAULT_WORLDS: u32 = 16;
+pub const DEFAULT_SIMULATIONS: u32 = 24;
 
 #[derive(Debug, Error)]
 pub enum AgentError {
@@ -43,6 +44,8 @@ pub enum AgentError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BotKind {
     Heuristic,
+    /// `PimcBot` at its defaults (400 worlds x 4 playouts per action).
+    Pimc,
     Random,
 }
 
@@ -138,6 +141,7 @@ impl Agent {
     pub fn bot(kind: BotKind, seed: u64) -> Agent {
         let bot: Box<dyn Bot + Send> = match kind {
             BotKind::Heuristic => Box::new(HeuristicBot),
+            BotKind::Pimc => Box::new(PimcBot::default()),
             BotKind::Random => Box::new(RandomBot),
         };
         Agent::Bot { bot, seed }

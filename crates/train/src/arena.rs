@@ -44,6 +44,18 @@ pub fn replayed_deals(players: usize, cards: &[usize], deals: usize, seed: u64, 
     out
 }
 
+/// `deals` whole games of `players` by the schedule from `start` cards, each played once with
+/// every lineup on the same cards (every round of a game is dealt from the game's number).
+pub fn replayed_games(players: usize, start: usize, deals: usize, lineups: &[Vec<usize>]) -> Result<Vec<Deal>, game::DealError> {
+    let schedule = game::Schedule::new(players, start)?;
+    Ok((0..deals as u64)
+        .flat_map(|dealing| {
+            let schedule = &schedule;
+            lineups.iter().map(move |lineup| Deal { setup: Setup::Game { schedule: schedule.clone(), dealing }, lineup: lineup.clone() })
+        })
+        .collect())
+}
+
 /// [`replayed_deals`] with the agent (player 0) in each seat in turn and the opponent
 /// (player 1) elsewhere.
 pub fn mirrored_deals(players: usize, cards: &[usize], deals: usize, seed: u64) -> Vec<Deal> {

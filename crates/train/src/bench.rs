@@ -266,7 +266,7 @@ where
     let (mut features, mut masks) = (Vec::new(), Vec::new());
     let start = Instant::now();
     for _ in 0..calls {
-        encode_batch(&batch, None, &mut features, &mut masks);
+        encode_batch(&batch, |leaf| leaf.game, &mut features, &mut masks);
     }
     let encode_us = start.elapsed().as_secs_f64() * 1e6 / (calls as usize * size) as f64;
     NetworkOnly { per_second, encode_us }

@@ -80,9 +80,13 @@ pub fn mean_scaled_score<'a>(rounds: impl IntoIterator<Item = &'a Round>) -> Opt
 }
 
 /// Encode a batch of leaves into row-major feature and legal-mask buffers, each with its world's
-/// hands when it has them; leaves without a game context are encoded with `lone_round`
-/// (`None`: as single rounds).
-pub fn encode_batch(batch: &[Leaf], lone_round: Option<&GameContext>, features: &mut Vec<f32>, masks: &mut Vec<f32>) {
+/// hands when it has them and the game context `game_of` gives it.
+pub fn encode_batch(
+    batch: &[Leaf],
+    game_of: impl Fn(&Leaf) -> Option<GameContext> + Sync,
+    features: &mut Vec<f32>,
+    masks: &mut Vec<f32>,
+) {
     features.resize(batch.len() * FEATURES, 0.0);
     masks.resize(batch.len() * ACTIONS, 0.0);
     features
@@ -90,7 +94,7 @@ pub fn encode_batch(batch: &[Leaf], lone_round: Option<&GameContext>, features: 
         .zip(masks.par_chunks_mut(ACTIONS))
         .zip(batch.par_iter())
         .for_each(|((row, mask), leaf)| {
-            encode(&leaf.info, leaf.game.as_ref().or(lone_round), leaf.hands.as_ref(), row);
+            encode(&leaf.info, game_of(leaf).as_ref(), leaf.hands.as_ref(), row);
             mask_row(legal_mask(&leaf.info), mask);
         });
 }
@@ -106,7 +110,14 @@ where
             ValueHead::Round => None,
             ValueHead::Game { .. } => Some(GameContext::single_round()),
         };
-        encode_batch(batch, lone_round.as_ref(), &mut self.features, &mut self.masks);
+        // A round-value net never saw the GAME block: in a whole game it plays each round for
+        // that round's score, as it was trained to.
+        let head = self.head;
+        let game_of = |leaf: &Leaf| match head {
+            ValueHead::Round => None,
+            ValueHead::Game { .. } => leaf.game.or(lone_round),
+        };
+        encode_batch(batch, game_of, &mut self.features, &mut self.masks);
         let input = Tensor::from_data(TensorData::new(self.features.clone(), [n, FEATURES]), &self.device);
         let legal = Tensor::from_data(TensorData::new(self.masks.clone(), [n, ACTIONS]), &self.device);
         let (policy, values) = self.net.predict(input, legal);

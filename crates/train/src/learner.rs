@@ -82,7 +82,7 @@ impl<B: AutodiffBackend> Learner<B> {
             .enumerate()
             .map(|(i, e)| Leaf { info: e.info, game: e.game, hands: e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0) })
             .collect();
-        encode_batch(&leaves, None, &mut features, &mut masks);
+        encode_batch(&leaves, |leaf| leaf.game, &mut features, &mut masks);
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];

@@ -19,7 +19,7 @@ use blobnet::{BackendTask, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::Backend;
 use burn::tensor::backend::AutodiffBackend;
-use game::{HeuristicBot, RandomBot, Round, Schedule, TRUMP_CYCLE};
+use game::{HeuristicBot, PimcBot, RandomBot, Round, Schedule, TRUMP_CYCLE};
 use indicatif::{ProgressBar, ProgressStyle};
 use mcts::BatchedSearcher;
 use rand::distributions::{Distribution, WeightedIndex};
@@ -298,7 +298,7 @@ fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let players = WeightedIndex::new(s.players.iter().map(|(_, w)| *w)).expect("validated weights");
     (0..s.per_iteration)
-        .map(|_| {
+        .map(|deal| {
             let p = s.players[players.sample(&mut rng)].0;
             let sizes: Vec<&(usize, f64)> = s.cards.iter().filter(|(n, w)| *w > 0.0 && *n <= game::max_cards(p)).collect();
             let index = WeightedIndex::new(sizes.iter().map(|(_, w)| *w)).expect("validated: a size fits every P");
@@ -309,7 +309,8 @@ fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
                     let trump = TRUMP_CYCLE[rng.gen_range(0..5)];
                     Setup::Round(Round::deal(p, n, dealer, trump, &mut rng).expect("validated sizes"))
                 }
-                Mode::Games => Setup::Game(Schedule::new(p, n).expect("validated sizes")),
+                // Each game dealt from its own number, the deal's index.
+                Mode::Games => Setup::Game { schedule: Schedule::new(p, n).expect("validated sizes"), dealing: deal as u64 },
             };
             Deal { setup, lineup: vec![0; p] }
         })
@@ -334,7 +335,9 @@ where
     let concurrent = config.selfplay.concurrent;
     let mut results = Vec::new();
     let mut agent = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(head);
-    for (name, bot) in [("heuristic", Box::new(HeuristicBot) as Box<dyn game::Bot + Send>), ("random", Box::new(RandomBot))] {
+    let bots: [(&str, Box<dyn game::Bot + Send>); 3] =
+        [("heuristic", Box::new(HeuristicBot)), ("pimc", Box::new(PimcBot::default())), ("random", Box::new(RandomBot))];
+    for (name, bot) in bots {
         let mut players = [Player::Agent { search: e.search, evaluator: &mut agent }, Player::Bot(bot)];
         results.push(play_match(name, &deals, &mut players, searcher, concurrent, seed)?);
     }
@@ -419,7 +422,11 @@ fn chart_panels(metrics: &[serde_json::Value]) -> Vec<Panel> {
         },
         Panel {
             title: "SCORE ADVANTAGE PER ROUND VS",
-            series: vec![series("HEURISTIC", GREEN, &advantage("heuristic")), series("RANDOM", ORANGE, &advantage("random"))],
+            series: vec![
+                series("HEURISTIC", GREEN, &advantage("heuristic")),
+                series("PIMC", RED, &advantage("pimc")),
+                series("RANDOM", ORANGE, &advantage("random")),
+            ],
         },
         Panel {
             title: "SELF-PLAY",

@@ -42,8 +42,9 @@ pub enum Setup {
     /// One round, as dealt.
     Round(Round),
     /// A whole game by this schedule, seats keeping their players; each round is dealt when
-    /// the table reaches it, seeded by the deal and the round's index.
-    Game(Schedule),
+    /// the table reaches it, seeded by `dealing` and the round's index, so that tables given
+    /// the same `dealing` get the same cards (the arena replays a game with the seats rotated).
+    Game { schedule: Schedule, dealing: u64 },
 }
 
 /// What to play, and which player (index into the players list) sits in each seat.
@@ -72,7 +73,7 @@ impl Played {
 
 enum Progress {
     Round(Round),
-    Game { game: Game, finished: Vec<Round> },
+    Game { game: Game, dealing: u64, finished: Vec<Round> },
 }
 
 /// A decision kept for an example until its targets are known.
@@ -93,17 +94,18 @@ struct Live {
     decisions: u64,
 }
 
-/// The dealing of round `index` of the game at table `deal`.
-fn dealing_rng(seed: u64, deal: usize, index: usize) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(derive_seed(seed, &[deal as u64, 0, index as u64]))
+/// The dealing of round `index` of a game dealt from `dealing`.
+fn dealing_rng(seed: u64, dealing: u64, index: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(derive_seed(seed, &[dealing, 0, index as u64]))
 }
 
 impl Live {
     fn start(deals: &[Deal], deal: usize, seed: u64) -> Live {
         let progress = match &deals[deal].setup {
             Setup::Round(round) => Progress::Round(*round),
-            Setup::Game(schedule) => Progress::Game {
-                game: Game::from_schedule(schedule.clone(), &mut dealing_rng(seed, deal, 0)),
+            Setup::Game { schedule, dealing } => Progress::Game {
+                game: Game::from_schedule(schedule.clone(), &mut dealing_rng(seed, *dealing, 0)),
+                dealing: *dealing,
                 finished: Vec::new(),
             },
         };
@@ -143,9 +145,9 @@ impl Live {
     fn next_round(&mut self) -> bool {
         match &mut self.progress {
             Progress::Round(_) => false,
-            Progress::Game { game, finished } => {
+            Progress::Game { game, dealing, finished } => {
                 finished.push(*game.round());
-                game.next_round(&mut dealing_rng(self.seed, self.deal, game.round_index() + 1))
+                game.next_round(&mut dealing_rng(self.seed, *dealing, game.round_index() + 1))
             }
         }
     }

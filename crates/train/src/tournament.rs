@@ -1,4 +1,5 @@
-//! `blob arena`: any set of entrants (networks with search, HeuristicBot, RandomBot) at the same
+//! `blob arena`: any set of entrants (networks with search or their raw policy, PimcBot,
+//! HeuristicBot, RandomBot) at the same
 //! tables. Every deal is replayed with the seats rotated, so each entrant meets the same cards
 //! from every position; all agents' searches are batched through the table runner.
 
@@ -7,20 +8,69 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
-use game::{Bot, HeuristicBot, RandomBot};
+use game::{Bot, HeuristicBot, PimcBot, RandomBot};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig};
 
 use crate::agent::load_cpu_evaluator;
-use crate::arena::{mean_ci, replayed_deals};
+use crate::arena::{mean_ci, replayed_deals, replayed_games};
 use crate::table::{play_deals, Player};
 
-/// One entrant: `heuristic`, `random`, or `PATH[@DxS]` (a network file or checkpoint directory,
-/// searched with D worlds x S simulations, default 2x20).
+/// One entrant: `heuristic`, `random`, `pimc[:W:R]` (W worlds, R playouts per action, default
+/// 400:4), `PATH@policy` (the network's most probable legal action, no search) or `PATH[@DxS]`
+/// (a network file or checkpoint directory, searched with D worlds x S simulations, default
+/// the play settings `agent::DEFAULT_WORLDS` x `agent::DEFAULT_SIMULATIONS`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entrant {
     Heuristic,
     Random,
+    Pimc { worlds: usize, playouts: usize },
+    /// The raw policy.
+    Policy { path: PathBuf },
     Net { path: PathBuf, worlds: u32, simulations: u32 },
+}
+
+impl Entrant {
+    /// The search this entrant plays with, for networks. The raw policy is a search of one
+    /// world and one simulation: the root's prior (from the information set alone) decides, as
+    /// that one simulation goes to the most probable action (every unvisited child has the
+    /// same first-play value, and ties keep the first).
+    pub fn search(&self) -> Option<SearchConfig> {
+        let (worlds, simulations) = match self {
+            Entrant::Policy { .. } => (1, 1),
+            Entrant::Net { worlds, simulations, .. } => (*worlds, *simulations),
+            _ => return None,
+        };
+        Some(SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play())
+    }
+
+    fn bot(&self) -> Option<Box<dyn Bot + Send>> {
+        match self {
+            Entrant::Heuristic => Some(Box::new(HeuristicBot)),
+            Entrant::Random => Some(Box::new(RandomBot)),
+            Entrant::Pimc { worlds, playouts } => {
+                Some(Box::new(PimcBot::new(*worlds, *playouts).expect("validated when parsed")))
+            }
+            Entrant::Policy { .. } | Entrant::Net { .. } => None,
+        }
+    }
+}
+
+/// `pimc`, or `pimc:W:R` with W worlds and R playouts per action.
+fn parse_pimc(text: &str) -> Option<Result<Entrant, String>> {
+    let rest = text.strip_prefix("pimc")?;
+    if rest.is_empty() {
+        let defaults = PimcBot::default();
+        return Some(Ok(Entrant::Pimc { worlds: defaults.worlds(), playouts: defaults.playouts() }));
+    }
+    let rest = rest.strip_prefix(':')?;
+    let parsed = rest.split_once(':').and_then(|(w, r)| Some((w.parse::<usize>().ok()?, r.parse::<usize>().ok()?)));
+    Some(match parsed {
+        Some((worlds, playouts)) => match PimcBot::new(worlds, playouts) {
+            Ok(_) => Ok(Entrant::Pimc { worlds, playouts }),
+            Err(error) => Err(format!("{text:?}: {error}")),
+        },
+        None => Err(format!("{text:?}: expected pimc or pimc:W:R, e.g. pimc:400:4")),
+    })
 }
 
 impl FromStr for Entrant {
@@ -33,17 +83,21 @@ impl FromStr for Entrant {
             "" => return Err("empty entrant".into()),
             _ => {}
         }
+        if let Some(pimc) = parse_pimc(text) {
+            return pimc;
+        }
         let (path, search) = match text.rsplit_once('@') {
             Some((path, search)) => (path, Some(search)),
             None => (text, None),
         };
         let (worlds, simulations) = match search {
-            None => (2, 20),
+            None => (crate::agent::DEFAULT_WORLDS, crate::agent::DEFAULT_SIMULATIONS),
+            Some("policy") => return Ok(Entrant::Policy { path: PathBuf::from(path) }),
             Some(search) => {
                 let parse = |s: &str| s.parse::<u32>().ok().filter(|&v| v > 0);
                 match search.split_once('x').map(|(d, s)| (parse(d), parse(s))) {
                     Some((Some(d), Some(s))) => (d, s),
-                    _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20")),
+                    _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20, or @policy")),
                 }
             }
         };
@@ -56,6 +110,8 @@ impl std::fmt::Display for Entrant {
         match self {
             Entrant::Heuristic => write!(f, "heuristic"),
             Entrant::Random => write!(f, "random"),
+            Entrant::Pimc { worlds, playouts } => write!(f, "pimc:{worlds}:{playouts}"),
+            Entrant::Policy { path } => write!(f, "{}@policy", path.display()),
             Entrant::Net { path, worlds, simulations } => write!(f, "{}@{worlds}x{simulations}", path.display()),
         }
     }
@@ -64,8 +120,12 @@ impl std::fmt::Display for Entrant {
 pub struct ArenaOptions {
     pub entrants: Vec<Entrant>,
     pub players: usize,
-    /// Round sizes, drawn uniformly per deal.
+    /// Round sizes, drawn uniformly per deal (lone rounds).
     pub cards: Vec<usize>,
+    /// Whole games by the schedule from this many cards instead of lone rounds.
+    pub game: Option<usize>,
+    /// The exploration constant of network entrants' searches (`None`: the search default).
+    pub c_puct: Option<f32>,
     pub deals: usize,
     pub seed: u64,
     pub concurrent: usize,
@@ -89,20 +149,25 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         "--cards must be sizes in 1..={max} for {} players",
         options.players
     );
+    if let Some(start) = options.game {
+        anyhow::ensure!((1..=max).contains(&start), "--game must be a start size in 1..={max} for {} players", options.players);
+    }
     let mut evaluators = Vec::new();
     for entrant in entrants {
-        if let Entrant::Net { path, .. } = entrant {
+        if let Entrant::Net { path, .. } | Entrant::Policy { path } = entrant {
             evaluators.push(load_cpu_evaluator(path).with_context(|| format!("entrant {entrant}"))?);
         }
     }
     let mut nets = evaluators.iter_mut();
     let mut players: Vec<Player> = entrants
         .iter()
-        .map(|entrant| match entrant {
-            Entrant::Heuristic => Player::Bot(Box::new(HeuristicBot) as Box<dyn Bot + Send>),
-            Entrant::Random => Player::Bot(Box::new(RandomBot)),
-            Entrant::Net { worlds, simulations, .. } => Player::Agent {
-                search: SearchConfig { worlds: *worlds, simulations: *simulations, ..SearchConfig::light() }.for_play(),
+        .map(|entrant| match (entrant.bot(), entrant.search()) {
+            (Some(bot), _) => Player::Bot(bot),
+            (None, search) => Player::Agent {
+                search: {
+                    let search = search.expect("an entrant is a bot or a network");
+                    SearchConfig { c_puct: options.c_puct.unwrap_or(search.c_puct), ..search }
+                },
                 evaluator: nets.next().expect("one evaluator per network entrant"),
             },
         })
@@ -114,7 +179,10 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     }
 
     let lineups = rotations(entrants.len(), options.players);
-    let deals = replayed_deals(options.players, &options.cards, options.deals, options.seed, &lineups);
+    let deals = match options.game {
+        Some(start) => replayed_games(options.players, start, options.deals, &lineups)?,
+        None => replayed_deals(options.players, &options.cards, options.deals, options.seed, &lineups),
+    };
     let mut searcher = BatchedSearcher::new(DriverConfig::default())?;
     let (played, _) = play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?;
 
@@ -124,15 +192,19 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let mut bids = vec![[0usize; 4]; e];
     // Per pair (a, b): a's mean score per seat minus b's, at each table where both sat.
     let mut differences = vec![vec![Vec::new(); e]; e];
+    // Bids are counted per round played (a game has many); scores per deal (round or game).
+    let mut rounds_played = vec![0usize; e];
     for result in &played {
         let lineup = &deals[result.deal].lineup;
-        let end = result.end();
         let mut table_mean = vec![(0.0, 0usize); e];
         for (seat, &who) in lineup.iter().enumerate() {
-            let score = end.score(seat) as f64;
+            let score: f64 = result.rounds.iter().map(|round| round.score(seat) as f64).sum();
+            for round in &result.rounds {
+                exact[who] += (round.bid(seat) == Some(round.tricks_won(seat))) as usize;
+                bids[who][(round.bid(seat).unwrap_or(0) as usize).min(3)] += 1;
+                rounds_played[who] += 1;
+            }
             scores[who].push(score);
-            exact[who] += (end.bid(seat) == Some(end.tricks_won(seat))) as usize;
-            bids[who][(end.bid(seat).unwrap_or(0) as usize).min(3)] += 1;
             table_mean[who].0 += score;
             table_mean[who].1 += 1;
         }
@@ -147,13 +219,22 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     }
 
     let mut report = String::new();
-    let sizes: Vec<String> = options.cards.iter().map(|n| n.to_string()).collect();
-    writeln!(report, "{} deals x {} seatings, {} players, cards {{{}}}, seed {}", options.deals, lineups.len(), options.players, sizes.join(","), options.seed)?;
-    writeln!(report, "{:<3} {:<40} {:>7} {:>14} {:>7} {:>22}", "#", "entrant", "seats", "score/round", "exact", "bids 0 / 1 / 2 / 3+")?;
+    let (what, per) = match options.game {
+        Some(start) => {
+            let rounds = 2 * start + options.players - 2;
+            (format!("whole games from {start} cards ({rounds} rounds), seed {}", options.seed), "score/game")
+        }
+        None => {
+            let sizes: Vec<String> = options.cards.iter().map(|n| n.to_string()).collect();
+            (format!("cards {{{}}}, seed {}", sizes.join(","), options.seed), "score/round")
+        }
+    };
+    writeln!(report, "{} deals x {} seatings, {} players, {what}", options.deals, lineups.len(), options.players)?;
+    writeln!(report, "{:<3} {:<40} {:>7} {:>14} {:>7} {:>22}", "#", "entrant", "seats", per, "exact", "bids 0 / 1 / 2 / 3+")?;
     for (i, entrant) in entrants.iter().enumerate() {
         let (mean, ci) = mean_ci(&scores[i]);
         let seats = scores[i].len();
-        let share = |k: usize| 100.0 * bids[i][k] as f64 / seats.max(1) as f64;
+        let share = |k: usize| 100.0 * bids[i][k] as f64 / rounds_played[i].max(1) as f64;
         writeln!(
             report,
             "{:<3} {:<40} {:>7} {:>8.2} ± {:<4.2} {:>6.1}% {:>5.0}% {:>3.0}% {:>3.0}% {:>3.0}%",
@@ -162,7 +243,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
             seats,
             mean,
             ci,
-            100.0 * exact[i] as f64 / seats.max(1) as f64,
+            100.0 * exact[i] as f64 / rounds_played[i].max(1) as f64,
             share(0),
             share(1),
             share(2),
@@ -174,7 +255,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         let wins: f64 = tables.iter().map(|&d| if d > 0.0 { 1.0 } else if d == 0.0 { 0.5 } else { 0.0 }).sum();
         format!("{:.1}%", 100.0 * wins / tables.len() as f64)
     })?;
-    writeln!(report, "advantage: row's score per round minus column's at the same tables, with its 95% interval")?;
+    writeln!(report, "advantage: row's {per} minus column's at the same tables, with its 95% interval")?;
     write_matrix(&mut report, &differences, 13, |tables| {
         let (mean, ci) = mean_ci(tables);
         format!("{mean:+.2} ± {ci:.2}")
@@ -215,5 +296,57 @@ impl FromStr for CardSizes {
             return if low <= high { Ok(CardSizes((low..=high).collect())) } else { Err(bad()) };
         }
         text.split(',').map(|n| n.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>().map(CardSizes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::Round;
+    use mcts::{Evaluation, Evaluator, Leaf, Search};
+    use rand::SeedableRng;
+
+    use crate::evaluator::NetEvaluator;
+
+    #[test]
+    fn entrants_parse_and_print_back() {
+        for text in ["heuristic", "random", "pimc:400:4", "pimc:50:2", "x/net.bin@policy", "x/net.bin@3x7"] {
+            assert_eq!(text.parse::<Entrant>().unwrap().to_string(), text);
+        }
+        assert_eq!("pimc".parse::<Entrant>().unwrap(), Entrant::Pimc { worlds: 400, playouts: 4 });
+        let default = "x/net.bin".parse::<Entrant>().unwrap();
+        assert_eq!(default.search().map(|s| (s.worlds, s.simulations)), Some((crate::agent::DEFAULT_WORLDS, crate::agent::DEFAULT_SIMULATIONS)));
+    }
+
+    /// `PATH@policy` plays the network's most probable legal action from the information set
+    /// alone, whatever the position.
+    #[test]
+    fn the_policy_entrant_plays_the_most_probable_legal_action() {
+        let device = blobnet::CpuDevice::default();
+        <blobnet::CpuBackend as burn::tensor::backend::Backend>::seed(&device, 3);
+        let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&device);
+        let mut evaluator = NetEvaluator::new(net, device);
+        let config = Entrant::Policy { path: PathBuf::new() }.search().unwrap();
+        let mut searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() }).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut checked = 0;
+        for deal in 0..40 {
+            let mut round = Round::deal(4, 1 + deal % 6, deal % 4, game::TRUMP_CYCLE[deal % 5], &mut rng).unwrap();
+            while !round.is_over() {
+                let info = round.info_set(round.to_act());
+                let legal = round.legal_actions();
+                if legal.len() > 1 {
+                    let mut prior = [Evaluation::default()];
+                    evaluator.evaluate(&[Leaf::of_info(info)], &mut prior);
+                    let best = legal.iter().max_by(|a, b| prior[0].policy[a.index()].total_cmp(&prior[0].policy[b.index()])).unwrap();
+                    let mut searches = [Search::new(&info, &config, deal as u64).unwrap()];
+                    searcher.run(&mut searches, &mut evaluator).unwrap();
+                    assert_eq!(searches[0].result().unwrap().action, best, "{round:?}");
+                    checked += 1;
+                }
+                round.apply_legal(legal.sample(&mut rng).unwrap());
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

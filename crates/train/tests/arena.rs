@@ -48,6 +48,31 @@ fn heuristic_outscores_random_and_pairwise_rates_are_complementary() {
     assert!(ci > 0.0 && ahead - ci > 0.0, "heuristic is significantly better: {out}");
 }
 
+#[test]
+fn whole_games_score_per_game() {
+    let (ok, out, err) = arena(&["heuristic", "random", "--game", "3", "--players", "3", "--deals", "8", "--seed", "2"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("whole games from 3 cards (7 rounds)") && out.contains("score/game"), "{out}");
+    // Two entrants at three seats: over the two seatings each takes three seats of a game.
+    let ((seats_h, heuristic), (seats_r, random)) = (row(&out, 0), row(&out, 1));
+    assert_eq!((seats_h, seats_r), (8 * 3, 8 * 3), "{out}");
+    // A game of 7 rounds: the heuristic's per-game score is several rounds' worth.
+    assert!(heuristic > 20.0 && heuristic > random + 5.0, "{out}");
+    let (ok, _, err) = arena(&["heuristic", "random", "--game", "20"]);
+    assert!(!ok && err.contains("--game must be a start size in 1..=13"), "{err}");
+}
+
+#[test]
+fn pimc_entrants_take_their_seats() {
+    // Its strength is tested in the game crate (crates/game/tests/pimc.rs); here, the wiring.
+    let (ok, out, err) = arena(&["pimc:20:1", "pimc", "random", "--deals", "3", "--players", "3", "--cards", "2"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("pimc:20:1") && out.contains("pimc:400:4"), "{out}");
+    for index in 0..3 {
+        assert_eq!(row(&out, index).0, 3 * 3, "{out}");
+    }
+}
+
 /// The cells (whitespace-separated, row label dropped) of the matrix under the header line
 /// starting with `header`.
 fn matrix<'a>(report: &'a str, header: &str) -> Vec<Vec<&'a str>> {
@@ -67,17 +92,21 @@ fn a_network_entrant_plays_and_bad_entrants_are_errors() {
     let path = dir.path().join("net.bin");
     blobnet::save_net(&net, &path).unwrap();
     let entrant = format!("{}@2x8", path.display());
-    let (ok, out, err) = arena(&[&entrant, "heuristic", "random", "--deals", "4", "--players", "3", "--cards", "1,3"]);
+    let policy = format!("{}@policy", path.display());
+    let (ok, out, err) = arena(&[&entrant, &policy, "heuristic", "--deals", "4", "--players", "3", "--cards", "1,3"]);
     assert!(ok, "{err}");
     // Three entrants, three seats, three rotations: each entrant takes every seat once per deal.
     for index in 0..3 {
         assert_eq!(row(&out, index).0, 4 * 3, "{out}");
     }
-    assert!(out.contains("@2x8"), "{out}");
+    assert!(out.contains("@2x8") && out.contains("@policy"), "{out}");
 
     for (args, expected) in [
         (vec!["heuristic", "/no/such/net.bin"], "/no/such/net.bin"),
         (vec!["heuristic", "random@2x0"], "search must be DxS"),
+        (vec!["heuristic", "pimc:0:4"], "worlds must be 1..=100000"),
+        (vec!["heuristic", "pimc:10:0"], "playouts must be 1..=1000"),
+        (vec!["heuristic", "pimc:10"], "expected pimc or pimc:W:R"),
         (vec!["heuristic", "random", "--cards", "0-3"], "--cards must be sizes in 1..=13"),
         (vec!["heuristic", "random", "--players", "9"], "--players must be 3..=8"),
     ] {

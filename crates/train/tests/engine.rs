@@ -72,6 +72,15 @@ fn error_of(response: &Value) -> &str {
 }
 
 #[test]
+fn the_pimc_bot_answers_legal_actions() {
+    let mut engine = Engine::start(&["--bot", "pimc"]);
+    assert_eq!(engine.ask(json!({"id": 1, "request": "ping"})), json!({"id": 1, "pong": true, "engine": "pimc"}));
+    let lead = engine.ask(act(2, second_trick(), 0));
+    let card = lead["action"]["play"].as_str().unwrap_or_else(|| panic!("{lead}"));
+    assert!(["Ks", "Th", "4c", "9d"].contains(&card), "{lead}");
+}
+
+#[test]
 fn a_bot_answers_legal_actions_and_bad_requests_get_errors() {
     let mut engine = Engine::start(&["--bot", "heuristic"]);
     assert_eq!(engine.ask(json!({"id": 1, "request": "ping"})), json!({"id": 1, "pong": true, "engine": "heuristic"}));

@@ -55,3 +55,20 @@ fn results_do_not_depend_on_scheduling() {
         }
     }
 }
+
+/// The arena's whole games: every seating of one game gets the same cards in every round.
+#[test]
+fn replayed_games_deal_the_same_cards_to_every_seating() {
+    let lineups = vec![vec![0, 1, 1, 1], vec![1, 0, 1, 1], vec![1, 1, 0, 1]];
+    let deals = train::arena::replayed_games(4, 3, 2, &lineups).unwrap();
+    assert_eq!(deals.len(), 6);
+    // Two bots that play alike: the seating cannot change what happens, only the cards can.
+    let mut players = [Player::Bot(Box::new(HeuristicBot)), Player::Bot(Box::new(HeuristicBot))];
+    let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
+    let (played, _) = play_deals(&deals, &mut players, &mut searcher, 4, 11, false, |_| {}).unwrap();
+    for game in played.chunks(3) {
+        assert_eq!(game[0].rounds.len(), 2 * 3 + 4 - 2, "the whole schedule");
+        assert!(game.iter().all(|seating| seating.rounds == game[0].rounds));
+    }
+    assert_ne!(played[0].rounds[0], played[3].rounds[0], "two games, two deals");
+}

@@ -157,7 +157,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
         for (seat, &hand) in hands.iter().enumerate().take(view.players()) {
             assert_eq!(hand.len(), view.hand_size(seat));
             assert!((hand & seen).is_empty());
-            seen = seen | hand;
+            seen |= hand;
         }
     }
 }

@@ -76,6 +76,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 entrants: args.entrants,
                 players: args.players,
                 cards: args.cards.0,
+                game: args.game,
+                c_puct: args.c_puct,
                 deals: args.deals,
                 seed: args.seed,
                 concurrent: args.concurrent,
@@ -92,8 +94,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 #[derive(Args)]
 struct ArenaArgs {
-    /// Entrants: `heuristic`, `random`, or PATH[@DxS] (a net file or checkpoint directory,
-    /// searched with D worlds x S simulations; default @2x20).
+    /// Entrants: `heuristic`, `random`, `pimc` or `pimc:W:R` (W sampled worlds, R playouts
+    /// per action; default 400:4), PATH@policy (the network's most probable action, no search)
+    /// or PATH[@DxS] (a net file or checkpoint directory, searched with D worlds x S
+    /// simulations; default: the play settings).
     #[arg(required = true, num_args = 2..)]
     entrants: Vec<train::tournament::Entrant>,
     #[arg(long, default_value_t = 4)]
@@ -101,7 +105,14 @@ struct ArenaArgs {
     /// Round sizes, drawn uniformly per deal: a list (1,3,5) or a range (1-8).
     #[arg(long, default_value = "1-8")]
     cards: train::tournament::CardSizes,
-    /// Deals; each is played once per seat rotation.
+    /// Play whole games by the schedule from C cards (C down to 2, P rounds of 1, 2 up to C)
+    /// instead of lone rounds; scores are then per game. `--cards` is not used.
+    #[arg(long, value_name = "C")]
+    game: Option<usize>,
+    /// Exploration constant of the network entrants' searches (default: the search's own).
+    #[arg(long)]
+    c_puct: Option<f32>,
+    /// Deals (rounds, or games with --game); each is played once per seat rotation.
     #[arg(long, default_value_t = 200)]
     deals: usize,
     #[arg(long, default_value_t = 1)]
@@ -125,6 +136,7 @@ struct SearchArgs {
 enum Opponents {
     Agent,
     Heuristic,
+    Pimc,
     Random,
 }
 
@@ -180,6 +192,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             .with_context(|| format!("loading {}", path.display()))?,
         (Opponents::Agent, None) => anyhow::bail!("--opponents agent needs --checkpoint"),
         (Opponents::Heuristic, _) => Agent::bot(BotKind::Heuristic, seed),
+        (Opponents::Pimc, _) => Agent::bot(BotKind::Pimc, seed),
         (Opponents::Random, _) => Agent::bot(BotKind::Random, seed),
     };
     let table = Table { players: args.players, cards: args.cards, seat: args.seat, rounds: args.rounds, seed };
