@@ -4,16 +4,8 @@ use game::{Bot, HeuristicBot, RandomBot, Round, TRUMP_CYCLE};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Plays one round with `bots[seat]` at each seat, returning the scores.
-fn play(round: Round, bots: &mut [Box<dyn Bot>], rng: &mut ChaCha8Rng) -> Vec<i32> {
-    let mut round = round;
-    while !round.is_over() {
-        let seat = round.to_act();
-        let action = bots[seat].act(&round.info_set(seat), rng);
-        round.apply(action).unwrap_or_else(|e| panic!("{} played illegally: {e}", bots[seat].name()));
-    }
-    round.scores()[..round.players()].to_vec()
-}
+mod common;
+use common::play;
 
 #[test]
 fn bots_always_act_legally() {

@@ -5,6 +5,9 @@ use game::{max_cards, Action, Bot, Card, CardSet, HeuristicBot, InfoSet, PimcBot
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod common;
+use common::play;
+
 fn cards(text: &str) -> CardSet {
     text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
 }
@@ -23,17 +26,6 @@ fn apply_all(round: &mut Round, actions: &[Action]) {
 fn decide(bot: PimcBot, info: &InfoSet, rng: &mut ChaCha8Rng) -> Action {
     let mut bot = bot;
     bot.act(info, rng)
-}
-
-/// Plays one round with `bots[seat]` at each seat, returning the scores.
-fn play(round: Round, bots: &mut [Box<dyn Bot>], rng: &mut ChaCha8Rng) -> Vec<i32> {
-    let mut round = round;
-    while !round.is_over() {
-        let seat = round.to_act();
-        let action = bots[seat].act(&round.info_set(seat), rng);
-        round.apply(action).unwrap_or_else(|e| panic!("{} played illegally: {e}", bots[seat].name()));
-    }
-    round.scores()[..round.players()].to_vec()
 }
 
 #[test]
