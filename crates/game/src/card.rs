@@ -93,7 +93,7 @@ impl FromStr for Card {
     type Err = ParseCardError;
 
     fn from_str(text: &str) -> Result<Card, ParseCardError> {
-        let err = || ParseCardError(text.to_string());
+        let err = || ParseCardError(crate::record::shorten(text, crate::record::QUOTED_CHARS));
         let mut chars = text.chars();
         let (Some(rank), Some(suit), None) = (chars.next(), chars.next(), chars.next()) else {
             return Err(err());

@@ -22,10 +22,10 @@ pub struct RoundRecord {
     /// Every seat's dealt hand, seat 0 first.
     pub hands: Vec<Vec<String>>,
     /// Bids in bidding order, starting with the seat left of the dealer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub bids: Vec<u8>,
     /// Cards in play order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub plays: Vec<String>,
     /// Optional: tricks won per seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +46,24 @@ pub struct GameRecord {
     /// Optional: game totals per seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<i32>>,
+}
+
+/// Most characters of an input value quoted in an error message.
+pub const QUOTED_CHARS: usize = 40;
+
+/// `text`, cut to `max` characters with a note of how long it was, so that an error message
+/// never echoes a huge input whole.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}... ({} bytes in all)", &text[..end], text.len()),
+    }
+}
+
+/// Optional fields may be left out or written `null`, all alike (the format's one rule for
+/// optional fields).
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Where in a record a problem was found.
@@ -89,16 +107,15 @@ pub enum Replayed {
     Game { players: usize, rounds: usize, totals: Vec<i32> },
 }
 
+/// A trump as records write it: `s`, `h`, `c`, `d` or `none`, in either case (as card letters).
 pub fn parse_trump(text: &str) -> Result<Option<Suit>, String> {
-    match text {
-        "none" => Ok(None),
-        _ => {
-            let mut chars = text.chars();
-            match (chars.next().and_then(Suit::from_letter), chars.next()) {
-                (Some(suit), None) => Ok(Some(suit)),
-                _ => Err(format!("unknown trump {text:?} (expected s, h, c, d or none)")),
-            }
-        }
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let mut chars = text.chars();
+    match (chars.next().and_then(Suit::from_letter), chars.next()) {
+        (Some(suit), None) => Ok(Some(suit)),
+        _ => Err(format!("unknown trump {:?} (expected s, h, c, d or none)", shorten(text, QUOTED_CHARS))),
     }
 }
 
@@ -164,12 +181,17 @@ impl RoundRecord {
             let fail = |reason: String| ReplayError { round: None, place: Place::Bid(i), reason };
             round.apply(Action::Bid(bid)).map_err(|e| fail(e.to_string()))?;
         }
+        let mut played: Vec<Card> = Vec::with_capacity(self.plays.len());
         for (i, text) in self.plays.iter().enumerate() {
             let fail = |reason: String| ReplayError { round: None, place: Place::Play(i), reason };
             let card: Card = text.parse().map_err(|e: crate::card::ParseCardError| fail(e.to_string()))?;
             if round.bids_made() < round.players() {
                 return Err(fail(format!("{} of {} bids made, play starts after bidding", round.bids_made(), round.players())));
             }
+            if let Some(earlier) = played.iter().position(|&c| c == card) {
+                return Err(fail(format!("{card} was already played (play {})", earlier + 1)));
+            }
+            played.push(card);
             round.apply(Action::Play(card)).map_err(|e| fail(e.to_string()))?;
         }
         let players = round.players();
@@ -241,12 +263,15 @@ pub fn replay_line(line: &str) -> Result<Replayed, ReplayError> {
     if !value.is_object() {
         return Err(at_record("a record must be a JSON object"));
     }
+    // serde_path_to_error names the field, e.g. "bids[2]: invalid value: integer 256".
     if value.get("rounds").is_some() {
-        let record: GameRecord = serde_json::from_value(value).map_err(|e| at_record(format!("bad game record: {e}")))?;
+        let record: GameRecord =
+            serde_path_to_error::deserialize(value).map_err(|e| at_record(format!("bad game record: {e}")))?;
         let totals = record.replay()?;
         Ok(Replayed::Game { players: record.players, rounds: record.rounds.len(), totals })
     } else {
-        let record: RoundRecord = serde_json::from_value(value).map_err(|e| at_record(format!("bad round record: {e}")))?;
+        let record: RoundRecord =
+            serde_path_to_error::deserialize(value).map_err(|e| at_record(format!("bad round record: {e}")))?;
         let round = record.replay()?;
         Ok(Replayed::Round {
             players: round.players(),

@@ -216,11 +216,15 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
             writeln!(self.out, "legal: {}", legal.join(" "))?;
             write!(self.out, "your {what}> ")?;
             self.out.flush()?;
-            let mut line = String::new();
-            if self.input.read_line(&mut line)? == 0 {
+            let mut bytes = Vec::new();
+            if self.input.read_until(b'\n', &mut bytes)? == 0 {
                 writeln!(self.out)?;
                 return Ok(None);
             }
+            let Ok(line) = std::str::from_utf8(&bytes) else {
+                writeln!(self.out, "that line is not UTF-8 text; type it again")?;
+                continue;
+            };
             let text = line.trim();
             if text.is_empty() {
                 continue;

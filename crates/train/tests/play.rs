@@ -56,10 +56,11 @@ fn play_scripted(args: &[&str]) -> String {
         let is_bid = legal[0].parse::<u8>().is_ok();
         if is_bid && !tried_bid {
             tried_bid = true;
+            stdin.write_all(b"\xff\xfe 2\n").unwrap();
             send(&mut stdin, "99");
             send(&mut stdin, "two");
             send(&mut stdin, legal[0]);
-            answered = 2;
+            answered = 3;
             continue;
         }
         if !is_bid && !tried_card {
@@ -88,6 +89,7 @@ fn play_scripted(args: &[&str]) -> String {
 #[test]
 fn a_full_round_against_heuristic_bots_with_illegal_inputs_refused() {
     let transcript = play_scripted(&["--players", "4", "--cards", "5", "--seed", "3", "--opponents", "heuristic"]);
+    assert!(transcript.contains("that line is not UTF-8 text; type it again"), "{transcript}");
     assert!(transcript.contains("illegal: bid 99 is out of range 0..=5"), "{transcript}");
     assert!(transcript.contains("not a bid: \"two\" (type a number 0-5)"), "{transcript}");
     assert!(transcript.contains("not a card: unknown card \"1x\""), "{transcript}");

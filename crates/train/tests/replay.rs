@@ -126,3 +126,93 @@ fn unreadable_file_is_an_error_not_a_panic() {
     assert!(stderr.contains("cannot open /nonexistent/records.jsonl"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
+
+/// Raw bytes through the binary: (exit code, stdout).
+fn replay_bytes(dir: &Path, bytes: &[u8]) -> (i32, String) {
+    let file = dir.join("records.jsonl");
+    std::fs::write(&file, bytes).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_blob")).arg("replay").arg(&file).output().unwrap();
+    (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap())
+}
+
+#[test]
+fn bad_values_name_their_field_and_one_bad_line_does_not_stop_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = json(&played_round(3, 4, 5));
+    let with = |field: &str, value: &str| {
+        let mut record: serde_json::Value = serde_json::from_str(&good).unwrap();
+        record[field] = serde_json::from_str(value).unwrap();
+        record.to_string()
+    };
+    let mut bids = played_round(3, 4, 5);
+    let bid_256 = json(&bids).replacen(&format!("\"bids\":[{}", bids.bids[0]), "\"bids\":[256", 1);
+    let bid_minus = json(&bids).replacen(&format!("\"bids\":[{}", bids.bids[0]), "\"bids\":[-1", 1);
+    assert!(bid_256.contains("[256") && bid_minus.contains("[-1"));
+    // A card played again: the replay says so, not "not in hand".
+    bids.plays[4] = bids.plays[0].clone();
+    let replayed_card = json(&bids);
+    let huge_trump = with("trump", &format!("\"{}\"", "x".repeat(5_000_000)));
+    let mut bytes = Vec::new();
+    for line in [&bid_256, &bid_minus] {
+        bytes.extend(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes.extend(b"{\"players\": 4, \xff\xfe}\n");
+    for line in [&replayed_card, &huge_trump, &good] {
+        bytes.extend(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    let (code, out) = replay_bytes(dir.path(), &bytes);
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 6, "every record gets its verdict: {}", shorten_for_assert(&out));
+    assert!(lines[0].starts_with("record 1: bad round record: bids[0]: invalid value: integer") && lines[0].contains("256"), "{}", lines[0]);
+    assert!(lines[1].starts_with("record 2: bad round record: bids[0]: invalid value: integer") && lines[1].contains("-1"), "{}", lines[1]);
+    assert!(lines[2].starts_with("record 3: not UTF-8 text (invalid byte at column 16)"), "{}", lines[2]);
+    assert!(lines[3].starts_with("record 4, play 5: ") && lines[3].contains("was already played (play 1)"), "{}", lines[3]);
+    assert!(lines[4].starts_with("record 5: unknown trump \"xxxx") && lines[4].contains("(5000000 bytes in all)"), "{}", lines[4]);
+    assert!(lines[4].len() < 200, "a huge value is echoed whole: {} bytes", lines[4].len());
+    assert!(lines[5].starts_with("record 6: OK"), "{}", lines[5]);
+}
+
+fn shorten_for_assert(text: &str) -> String {
+    text.chars().take(2000).collect()
+}
+
+#[test]
+fn letters_read_in_either_case_and_optional_fields_may_be_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = played_round(5, 4, 3);
+    let mut value: serde_json::Value = serde_json::from_str(&json(&record)).unwrap();
+    let upper = |v: &serde_json::Value| serde_json::Value::String(v.as_str().unwrap().to_uppercase());
+    value["trump"] = upper(&value["trump"]);
+    for hand in value["hands"].as_array_mut().unwrap() {
+        for card in hand.as_array_mut().unwrap() {
+            *card = upper(card);
+        }
+    }
+    let shouted = value.to_string();
+    let mut none_trump: serde_json::Value = serde_json::from_str(&json(&record)).unwrap();
+    none_trump["trump"] = "NONE".into();
+    // A dealt round with null for every optional field: nothing bid, nothing played.
+    let mut nulls: serde_json::Value = serde_json::from_str(&json(&record)).unwrap();
+    for field in ["bids", "plays", "tricks", "scores"] {
+        nulls[field] = serde_json::Value::Null;
+    }
+    let (code, out) = replay(dir.path(), &[shouted, nulls.to_string()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().nth(1).unwrap().contains("unfinished"), "{out}");
+    // NONE is read like the other letters (the recorded scores were for hearts, so only the
+    // trump's parsing is checked).
+    let (_, out) = replay(dir.path(), &[none_trump.to_string()]);
+    assert!(!out.contains("unknown trump"), "{out}");
+}
+
+#[test]
+fn an_empty_file_says_it_has_no_records() {
+    let dir = tempfile::tempdir().unwrap();
+    for bytes in [&b""[..], b"\n\n  \n"] {
+        let (code, out) = replay_bytes(dir.path(), bytes);
+        assert_eq!((code, out.as_str()), (0, "no records\n"));
+    }
+}

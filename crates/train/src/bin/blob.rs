@@ -67,9 +67,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Replay { file } => {
             let input = File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let failures = train::replay::replay_records(BufReader::new(input), io::stdout().lock())
+            let summary = train::replay::replay_records(BufReader::new(input), io::stdout().lock())
                 .with_context(|| format!("reading {}", file.display()))?;
-            Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if summary.failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Arena(args) => {
             let options = train::tournament::ArenaOptions {
