@@ -6,17 +6,17 @@
 //! lets an optimizer record saved beside a network resume against the reloaded network.
 //!
 //! File layout (little-endian): `BLOBCKPT` magic, format version u32, header length u32,
-//! payload length u64, FNV-1a 64 checksum of header and payload u64, JSON header, payload.
-//! The header records what the file holds and, for a network, its architecture, so loading a
-//! checkpoint into another architecture is a clear error (Burn itself would panic or silently
-//! load mismatched shapes). Files are written to a temporary file in the same directory, synced
-//! and renamed over the target, so a crash never leaves a half-written checkpoint.
+//! payload length u64, checksum of header and payload u64, JSON header, payload. The checksum
+//! is CRC-32 (format 2) or FNV-1a 64 (format 1, still read). The header records what the file
+//! holds and the architecture of the network it belongs to (an optimizer record too, from
+//! format 2), so loading a checkpoint into another architecture is a clear error (Burn itself
+//! would panic or silently load mismatched shapes). Files are written with
+//! [`crate::files::write_atomically`], so a crash never leaves a half-written checkpoint.
 
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
@@ -26,12 +26,16 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::encode::{ENCODING_VERSION, FEATURES};
+use crate::files::{checksum, write_atomically};
 use crate::net::{BlobNet, BlobNetConfig};
 
 type PayloadRecorder = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
 const MAGIC: &[u8; 8] = b"BLOBCKPT";
-const FORMAT_VERSION: u32 = 1;
+/// Format 2: CRC-32 checksums, optimizer records tagged with their network's architecture.
+const FORMAT_VERSION: u32 = 2;
+/// Format 1: FNV-1a checksums, untagged records (networks still load; records are refused).
+const FORMAT_V1: u32 = 1;
 /// Magic, version, header length, payload length, checksum.
 const PREFIX: usize = 8 + 4 + 4 + 8 + 8;
 
@@ -64,14 +68,18 @@ impl fmt::Display for Architecture {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Contents {
     Network(Architecture),
+    /// Format 1's record, which did not say which network it belongs to.
     Record,
+    /// A training-state record (optimizer moments) of a network of this architecture.
+    RecordOf(Architecture),
 }
 
 impl Contents {
     fn describe(&self) -> &'static str {
         match self {
             Contents::Network(_) => "network weights",
-            Contents::Record => "a training-state record",
+            Contents::Record => "a training-state record of an unrecorded architecture (format 1)",
+            Contents::RecordOf(_) => "a training-state record",
         }
     }
 }
@@ -156,19 +164,33 @@ pub fn read_net_architecture(path: impl AsRef<Path>) -> Result<Architecture, Che
     }
 }
 
-/// Save any Burn record (e.g. `optimizer.to_record()`) to `path`, atomically, full precision.
-pub fn save_record<B: Backend, R: Record<B>>(record: R, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+/// Save any Burn record of a network of `config` (e.g. `optimizer.to_record()`) to `path`,
+/// atomically, full precision.
+pub fn save_record<B: Backend, R: Record<B>>(
+    record: R,
+    config: &BlobNetConfig,
+    path: impl AsRef<Path>,
+) -> Result<(), CheckpointError> {
     let path = path.as_ref();
     let payload = encode_record::<B, R>(record, path)?;
-    write_checkpoint(path, &Contents::Record, &payload)
+    write_checkpoint(path, &Contents::RecordOf(Architecture::current(config)), &payload)
 }
 
-/// Load a record saved by [`save_record`] onto `device`. A record of another type fails to
-/// decode and is reported as corrupt.
-pub fn load_record<B: Backend, R: Record<B>>(path: impl AsRef<Path>, device: &B::Device) -> Result<R, CheckpointError> {
+/// Load a record saved by [`save_record`] for a network of `config` onto `device`. A record of
+/// another architecture is an error naming both; one of another type fails to decode and is
+/// reported as corrupt.
+pub fn load_record<B: Backend, R: Record<B>>(
+    path: impl AsRef<Path>,
+    config: &BlobNetConfig,
+    device: &B::Device,
+) -> Result<R, CheckpointError> {
     let path = path.as_ref();
+    let expected = Architecture::current(config);
     match read_checkpoint(path)? {
-        (Contents::Record, payload) => decode_record(payload, path, device),
+        (Contents::RecordOf(found), payload) if found == expected => decode_record(payload, path, device),
+        (Contents::RecordOf(found), _) => {
+            Err(CheckpointError::Architecture { path: path.into(), expected: Box::new(expected), found: Box::new(found) })
+        }
         (other, _) => Err(wrong_contents(path, "a training-state record", &other)),
     }
 }
@@ -205,8 +227,14 @@ fn write_checkpoint(path: &Path, contents: &Contents, payload: &[u8]) -> Result<
     prefix.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     prefix.extend_from_slice(&header_len.to_le_bytes());
     prefix.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    prefix.extend_from_slice(&fnv1a(fnv1a(FNV_OFFSET, &header), payload).to_le_bytes());
-    write_atomic(path, &[&prefix, &header, payload]).map_err(|source| CheckpointError::Io { path: path.into(), source })
+    prefix.extend_from_slice(&u64::from(checksum(&[&header, payload])).to_le_bytes());
+    write_atomically(path, |file| {
+        for part in [&prefix[..], &header, payload] {
+            file.write_all(part)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| CheckpointError::Io { path: path.into(), source: e.source })
 }
 
 fn read_checkpoint(path: &Path) -> Result<(Contents, Vec<u8>), CheckpointError> {
@@ -225,12 +253,12 @@ fn read_checkpoint(path: &Path) -> Result<(Contents, Vec<u8>), CheckpointError> 
     let u32_at = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().expect("4-byte slice"));
     let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8-byte slice"));
     let version = u32_at(8);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FORMAT_V1 {
         return Err(CheckpointError::Version { path: path.into(), found: version, expected: FORMAT_VERSION });
     }
     let header_len = u64::from(u32_at(12));
     let payload_len = u64_at(16);
-    let checksum = u64_at(24);
+    let stored_checksum = u64_at(24);
     let expected = (PREFIX as u64).saturating_add(header_len).saturating_add(payload_len);
     let found = data.len() as u64;
     if found < expected {
@@ -241,7 +269,11 @@ fn read_checkpoint(path: &Path) -> Result<(Contents, Vec<u8>), CheckpointError> 
     }
     let header_end = PREFIX + header_len as usize;
     let header = &data[PREFIX..header_end];
-    if fnv1a(fnv1a(FNV_OFFSET, header), &data[header_end..]) != checksum {
+    let computed = match version {
+        FORMAT_V1 => fnv1a(fnv1a(FNV_OFFSET, header), &data[header_end..]),
+        _ => u64::from(checksum(&[header, &data[header_end..]])),
+    };
+    if computed != stored_checksum {
         return Err(corrupt(path, "checksum mismatch".into()));
     }
     let contents = serde_json::from_slice(header).map_err(|e| corrupt(path, format!("bad header: {e}")))?;
@@ -249,47 +281,9 @@ fn read_checkpoint(path: &Path) -> Result<(Contents, Vec<u8>), CheckpointError> 
     Ok((contents, payload))
 }
 
-/// Write `parts` to `path` through a temporary file in the same directory (so the rename is
-/// atomic), syncing the file before the rename and the directory after it.
-fn write_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "checkpoint path has no file name"))?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{}.{}.{unique}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        for part in parts {
-            file.write_all(part)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        // Best effort: the original error is the one worth reporting.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    // Directories cannot be opened for syncing on this platform; the rename is still atomic.
-    Ok(())
-}
-
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// FNV-1a 64: detects torn or bit-flipped files; not a defence against deliberate tampering.
+/// FNV-1a 64, format 1's checksum.
 fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         hash ^= u64::from(b);

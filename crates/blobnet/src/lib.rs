@@ -6,10 +6,12 @@
 //! - [`loss`]: masked policy cross-entropy + per-seat value MSE (+ optional L2).
 //! - [`checkpoint`]: full-precision, backend-independent, atomically written files.
 //! - [`device`]: `cpu` / `cuda` / `cuda:N` chosen at run time.
+//! - [`files`]: the one way files are written (atomically, one temporary-name scheme).
 
 pub mod checkpoint;
 pub mod device;
 pub mod encode;
+pub mod files;
 pub mod loss;
 pub mod net;
 

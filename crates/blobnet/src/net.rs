@@ -19,12 +19,18 @@ pub const VALUES: usize = MAX_PLAYERS;
 /// log-probability of an illegal action is 0, not NaN; exp of it underflows to exactly 0.
 const ILLEGAL_LOGIT: f32 = -1.0e9;
 
-/// Network sizes. `medium` is the reference BlobNet's shape. Deserialising validates, so a
+/// Largest sizes a config may ask for (far past anything trainable here; they stop a typo
+/// from reaching the allocator).
+pub const MAX_D_MODEL: usize = 4096;
+pub const MAX_BLOCKS: usize = 64;
+pub const MAX_FFN: usize = 16384;
+
+/// Network sizes (d_model 2..=4096, blocks 0..=64, ffn 1..=16384). `medium` is the reference BlobNet's shape. Deserialising validates, so a
 /// config read from a file can always be built.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedConfig")]
 pub struct BlobNetConfig {
-    /// Width of the residual stream.
+    /// Width of the residual stream, 2..=[`MAX_D_MODEL`].
     pub d_model: usize,
     /// Number of residual blocks.
     pub blocks: usize,
@@ -85,10 +91,12 @@ impl BlobNetConfig {
     /// Sizes must be positive, and `d_model` at least 2 so the value head's hidden layer
     /// (d_model / 2) is not empty.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let reason = if self.d_model < 2 {
-            "d_model must be at least 2"
-        } else if self.ffn == 0 {
-            "ffn must be at least 1"
+        let reason = if !(2..=MAX_D_MODEL).contains(&self.d_model) {
+            "d_model must be in 2..=4096"
+        } else if !(1..=MAX_FFN).contains(&self.ffn) {
+            "ffn must be in 1..=16384"
+        } else if self.blocks > MAX_BLOCKS {
+            "blocks must be at most 64"
         } else {
             return Ok(());
         };

@@ -73,10 +73,10 @@ fn optimizer_state_round_trips_for_resume() {
         net = step(net, &mut optim);
     }
     save_net(&net, dir.join("net.ckpt")).unwrap();
-    save_record::<Train, _>(optim.to_record(), dir.join("optim.ckpt")).unwrap();
+    save_record::<Train, _>(optim.to_record(), &config, dir.join("optim.ckpt")).unwrap();
 
     let resumed_net = load_net::<Train>(&config, dir.join("net.ckpt"), &device).unwrap();
-    let record = load_record::<Train, _>(dir.join("optim.ckpt"), &device).unwrap();
+    let record = load_record::<Train, _>(dir.join("optim.ckpt"), &config, &device).unwrap();
     let mut resumed_optim = AdamConfig::new().init().load_record(record);
 
     let straight = step(net, &mut optim);
@@ -155,7 +155,7 @@ fn weights_and_records_are_not_confused() {
     let net = config.init::<Train>(&device);
     save_net(&net, &net_path).unwrap();
     let optim = AdamConfig::new().init::<Train, blobnet::BlobNet<Train>>();
-    save_record::<Train, _>(optim.to_record(), &optim_path).unwrap();
+    save_record::<Train, _>(optim.to_record(), &config, &optim_path).unwrap();
 
     let err = expect_err(load_net::<Train>(&config, &optim_path, &device));
     assert!(matches!(err, CheckpointError::WrongContents { .. }), "{err}");
@@ -165,6 +165,29 @@ fn weights_and_records_are_not_confused() {
             blobnet::BlobNet<Train>,
             Train,
         >>::Record,
-    >(&net_path, &device));
+    >(&net_path, &config, &device));
     assert!(matches!(err, CheckpointError::WrongContents { .. }), "{err}");
+}
+
+/// An optimizer record names the network it was saved for: resuming another architecture with
+/// it is refused, naming the file and both architectures (it used to load and train on).
+#[test]
+fn an_optimizer_record_of_another_architecture_is_refused() {
+    type Record = <burn::optim::adaptor::OptimizerAdaptor<burn::optim::Adam, blobnet::BlobNet<Train>, Train> as Optimizer<
+        blobnet::BlobNet<Train>,
+        Train,
+    >>::Record;
+    let device = CpuDevice::default();
+    let dir = dir("optimizer-architecture");
+    let tiny = BlobNetConfig::tiny();
+    let wider = BlobNetConfig { d_model: tiny.d_model * 2, ..tiny.clone() };
+    let path = dir.join("optimizer.bin");
+    let optim = AdamConfig::new().init::<Train, blobnet::BlobNet<Train>>();
+    save_record::<Train, _>(optim.to_record(), &tiny, &path).unwrap();
+    assert!(load_record::<Train, Record>(&path, &tiny, &device).is_ok());
+    let err = expect_err(load_record::<Train, Record>(&path, &wider, &device));
+    assert!(matches!(err, CheckpointError::Architecture { .. }), "{err}");
+    for needle in ["optimizer.bin", &format!("d_model {}", tiny.d_model), &format!("d_model {}", wider.d_model)] {
+        assert!(err.to_string().contains(needle), "{needle:?} missing from: {err}");
+    }
 }

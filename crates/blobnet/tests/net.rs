@@ -96,7 +96,15 @@ fn config_presets_and_validation() {
     let json = serde_json::to_string(&BlobNetConfig::small()).unwrap();
     assert_eq!(serde_json::from_str::<BlobNetConfig>(&json).unwrap(), BlobNetConfig::small());
     let err = serde_json::from_str::<BlobNetConfig>(r#"{"d_model":0,"blocks":2,"ffn":8}"#).unwrap_err();
-    assert!(err.to_string().contains("d_model must be at least 2"), "{err}");
+    assert!(err.to_string().contains("d_model must be in 2..=4096"), "{err}");
+    // Sizes that would only reach the allocator are refused by name.
+    for (config, field) in [
+        (BlobNetConfig { d_model: 1_000_000, blocks: 2, ffn: 8 }, "d_model"),
+        (BlobNetConfig { d_model: 8, blocks: 1_000, ffn: 8 }, "blocks"),
+        (BlobNetConfig { d_model: 8, blocks: 2, ffn: 1 << 20 }, "ffn"),
+    ] {
+        assert!(config.validate().unwrap_err().to_string().contains(field), "{config:?}");
+    }
     assert!(serde_json::from_str::<BlobNetConfig>(r#"{"d_model":8,"blocks":2,"ffn":8,"fnn":3}"#).is_err());
 }
 

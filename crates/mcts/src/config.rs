@@ -119,6 +119,12 @@ impl SearchConfig {
         self.leaves_per_wave.min(self.simulations) as usize
     }
 
+    /// Most leaves one wave of a search with these settings hands out: worlds x
+    /// min(leaves_per_wave, simulations). `DriverConfig::max_batch` must hold at least this.
+    pub fn largest_wave(&self) -> usize {
+        self.worlds as usize * self.leaves_per_world_wave()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn count(value: u32, max: u32, field: &'static str) -> Result<(), ConfigError> {
             if value == 0 || value > max {

@@ -235,7 +235,7 @@ impl Search {
     /// Most leaves one wave of a search with this configuration can hand out (whatever its
     /// state: the driver reserves that much batch room for its slot).
     pub(crate) fn wave_bound(&self) -> usize {
-        self.config.worlds as usize * self.config.leaves_per_world_wave()
+        self.config.largest_wave()
     }
 
     /// Take the evaluations of `leaves()` (in order), back them up, and select the next wave's

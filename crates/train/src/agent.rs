@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+use crate::checkpoint::{read_value_training, StateError};
 use crate::config::Mode;
 use crate::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
@@ -28,8 +29,8 @@ pub const DEFAULT_SIMULATIONS: u32 = 24;
 pub enum AgentError {
     #[error("cannot load the network: {0}")]
     Checkpoint(#[from] blobnet::CheckpointError),
-    #[error("{path} is corrupt: {reason}")]
-    State { path: String, reason: String },
+    #[error(transparent)]
+    State(#[from] StateError),
     #[error("{0}")]
     Search(#[from] mcts::SearchError),
     #[error("invalid search settings: {0}")]
@@ -105,18 +106,9 @@ pub fn checkpoint_value_head(checkpoint: &Path) -> Result<ValueHead, AgentError>
     if !checkpoint.is_dir() || !state_path.is_file() {
         return Ok(ValueHead::Round);
     }
-    let bad = |reason: String| AgentError::State { path: state_path.display().to_string(), reason };
-    let text = std::fs::read_to_string(&state_path).map_err(|e| bad(e.to_string()))?;
-    let state: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    // Read as the config's own `Mode`, so that the two cannot drift apart.
-    let mode: Mode =
-        serde_json::from_value(state["config"]["selfplay"]["mode"].clone()).map_err(|_| bad("no config.selfplay.mode".into()))?;
-    match mode {
-        Mode::Rounds => Ok(ValueHead::Round),
-        Mode::Games => {
-            let rho = state["expected_round_score"].as_f64().ok_or_else(|| bad("no expected_round_score".into()))?;
-            Ok(ValueHead::Game { expected_round_score: rho as f32 })
-        }
+    match read_value_training(checkpoint)? {
+        (Mode::Rounds, _) => Ok(ValueHead::Round),
+        (Mode::Games, rho) => Ok(ValueHead::Game { expected_round_score: rho as f32 }),
     }
 }
 

@@ -6,11 +6,12 @@ use game::{Round, TRUMP_CYCLE};
 use mcts::BatchedSearcher;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::table::{play_deals, Deal, Player, Setup};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MatchResult {
     pub opponent: String,
     pub rounds: usize,

@@ -1,14 +1,13 @@
 //! The replay buffer: a ring of training examples, saved with a header and checksum so that
 //! a truncated or corrupt file is refused with a clear error.
 
-use std::io::Write;
 use std::path::Path;
 
 use game::{GameContext, InfoSet, MAX_PLAYERS};
 use rand::Rng;
 use thiserror::Error;
 
-use crate::files::write_atomically;
+use blobnet::files::{write_atomically, WriteError};
 use crate::table::Example;
 
 /// Format version 3: examples carry every seat's hand (the deal the value is learnt on).
@@ -65,8 +64,8 @@ impl ReplayBuffer {
         (0..count).map(|_| &self.examples[rng.gen_range(0..self.examples.len())]).collect()
     }
 
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let payload = bincode::serialize(self).map_err(std::io::Error::other)?;
+    pub fn save(&self, path: &Path) -> Result<(), WriteError> {
+        let payload = bincode::serialize(self).map_err(|e| WriteError { path: path.into(), source: std::io::Error::other(e) })?;
         write_atomically(path, |file| {
             file.write_all(MAGIC)?;
             file.write_all(&(payload.len() as u64).to_le_bytes())?;
@@ -188,5 +187,15 @@ mod tests {
         let mut expected = ReplayBuffer::new(4);
         expected.push(Example { info, game: None, hands: None, policy, values });
         assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
+    }
+
+    /// A failed write (here: the directory is a file; the same path as a full disk) names the
+    /// file it was writing.
+    #[test]
+    fn a_failed_save_names_the_buffer_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("checkpoint"), b"a file").unwrap();
+        let error = ReplayBuffer::new(4).save(&dir.path().join("checkpoint/buffer.bin")).unwrap_err().to_string();
+        assert!(error.starts_with("writing ") && error.contains("checkpoint/buffer.bin"), "{error}");
     }
 }

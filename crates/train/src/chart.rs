@@ -1,10 +1,9 @@
 //! A PNG chart of a run's main curves (losses, evaluation score, throughput), redrawn from the
 //! metrics after every iteration. Self-contained: a tiny bitmap font, no system fonts needed.
 
-use std::io::Write;
 use std::path::Path;
 
-use crate::files::write_atomically;
+use blobnet::files::{write_atomically, WriteError};
 
 const WIDTH: usize = 960;
 const PANEL_HEIGHT: usize = 240;
@@ -77,20 +76,21 @@ impl Canvas {
 }
 
 /// Draws the panels stacked vertically into a PNG at `path` (atomically).
-pub fn write_chart(path: &Path, panels: &[Panel]) -> std::io::Result<()> {
+pub fn write_chart(path: &Path, panels: &[Panel]) -> Result<(), WriteError> {
     let height = PANEL_HEIGHT * panels.len().max(1);
     let mut canvas = Canvas { pixels: vec![255; WIDTH * height * 3], height };
     for (p, panel) in panels.iter().enumerate() {
         draw_panel(&mut canvas, p * PANEL_HEIGHT, panel);
     }
     let mut png_bytes = Vec::new();
-    {
+    let encoded = (|| {
         let mut encoder = png::Encoder::new(&mut png_bytes, WIDTH as u32, height as u32);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
-        writer.write_image_data(&canvas.pixels).map_err(std::io::Error::other)?;
-    }
+        writer.write_image_data(&canvas.pixels).map_err(std::io::Error::other)
+    })();
+    encoded.map_err(|source| WriteError { path: path.into(), source })?;
     write_atomically(path, |file| file.write_all(&png_bytes))
 }
 

@@ -128,21 +128,34 @@ impl TrainConfig {
         self.device.parse::<DeviceSpec>().map_err(|e| format!("device: {e}"))
     }
 
+    /// Check every field against its documented range (see `configs/*.ron` and the field
+    /// docs), naming the field that is out of range. Nothing is read or written.
     pub fn validate(&self) -> Result<(), String> {
         self.device()?;
         self.net.validate().map_err(|e| format!("net: {e}"))?;
         self.search.validate().map_err(|e| format!("search: {e}"))?;
         self.evaluation.search.validate().map_err(|e| format!("evaluation.search: {e}"))?;
         self.driver.validate().map_err(|e| format!("driver: {e}"))?;
-        let positive = |value: usize, field: &str| if value == 0 { Err(format!("{field} must be at least 1")) } else { Ok(()) };
-        positive(self.iterations, "iterations")?;
+        if self.driver.max_batch > MAX_BATCH {
+            return Err(format!("driver.max_batch must be in 1..={MAX_BATCH}, got {}", self.driver.max_batch));
+        }
+        for (field, search) in [("search", &self.search), ("evaluation.search", &self.evaluation.search)] {
+            if search.largest_wave() > self.driver.max_batch {
+                return Err(format!(
+                    "driver.max_batch ({}) is below one wave of {field}: worlds x min(leaves_per_wave, simulations) = {}",
+                    self.driver.max_batch,
+                    search.largest_wave()
+                ));
+            }
+        }
+        count(self.iterations, MAX_ITERATIONS, "iterations")?;
         let s = &self.selfplay;
         let size = match s.mode {
             Mode::Rounds => "size",
             Mode::Games => "start size C",
         };
-        positive(s.per_iteration, "selfplay.per_iteration")?;
-        positive(s.concurrent, "selfplay.concurrent")?;
+        count(s.per_iteration, MAX_PER_ITERATION, "selfplay.per_iteration")?;
+        count(s.concurrent, MAX_CONCURRENT, "selfplay.concurrent")?;
         check_weights(&s.players, "selfplay.players")?;
         check_weights(&s.cards, "selfplay.cards")?;
         for &(players, _) in &s.players {
@@ -160,23 +173,25 @@ impl TrainConfig {
             return Err(format!("selfplay.cards: {n} cards is impossible (1..=17)"));
         }
         let t = &self.training;
-        positive(t.batch_size, "training.batch_size")?;
-        positive(t.buffer_size, "training.buffer_size")?;
+        count(t.batch_size, MAX_BATCH_SIZE, "training.batch_size")?;
+        count(t.steps_per_iteration, MAX_STEPS_PER_ITERATION, "training.steps_per_iteration")?;
+        count(t.buffer_size, MAX_BUFFER_SIZE, "training.buffer_size")?;
         if t.min_buffer > t.buffer_size {
             return Err("training.min_buffer exceeds training.buffer_size".into());
         }
-        if !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
-            return Err(format!("training.learning_rate must be positive, got {}", t.learning_rate));
+        if t.warmup_steps > MAX_STEPS_PER_ITERATION {
+            return Err(format!("training.warmup_steps must be at most {MAX_STEPS_PER_ITERATION}, got {}", t.warmup_steps));
         }
-        if !(0.0..=1.0).contains(&t.final_lr_fraction) {
-            return Err(format!("training.final_lr_fraction must be in [0, 1], got {}", t.final_lr_fraction));
+        if !(t.learning_rate > 0.0 && t.learning_rate <= 1.0) {
+            return Err(format!("training.learning_rate must be positive, at most 1, got {}", t.learning_rate));
         }
-        if !(t.weight_decay >= 0.0 && t.grad_clip >= 0.0 && t.value_weight >= 0.0) {
-            return Err("training.weight_decay, grad_clip and value_weight must be >= 0".into());
-        }
+        real(t.final_lr_fraction, 0.0, 1.0, "training.final_lr_fraction")?;
+        real(t.weight_decay, 0.0, 1.0, "training.weight_decay")?;
+        real(t.grad_clip, 0.0, 1e6, "training.grad_clip")?;
+        real(f64::from(t.value_weight), 0.0, 1e3, "training.value_weight")?;
         let e = &self.evaluation;
         if e.every > 0 {
-            positive(e.deals, "evaluation.deals")?;
+            count(e.deals, MAX_EVALUATION_DEALS, "evaluation.deals")?;
             if !(game::MIN_PLAYERS..=game::MAX_PLAYERS).contains(&e.players) {
                 return Err(format!("evaluation.players: {} players, Blob needs 3 to 8", e.players));
             }
@@ -186,6 +201,87 @@ impl TrainConfig {
         }
         Ok(())
     }
+
+    /// The memory a run of this config needs at least, by the fields that drive it (bytes).
+    pub fn memory_needed(&self) -> Vec<(&'static str, u64)> {
+        let floats = |n: usize| n as u64 * 4;
+        let t = &self.training;
+        let net = &self.net;
+        // Per row: the input, each block's residual and feed-forward activations, the heads.
+        let row = blobnet::FEATURES + net.blocks * (4 * net.d_model + 2 * net.ffn) + 2 * blobnet::ACTIONS;
+        let nodes = self.selfplay.concurrent as u64 * u64::from(self.search.worlds) * u64::from(self.search.simulations);
+        vec![
+            ("training.buffer_size", t.buffer_size as u64 * EXAMPLE_BYTES),
+            // Weights, gradients and AdamW's two moments.
+            ("net", 4 * floats(net.param_count())),
+            // Forward activations kept for the backward pass, and their gradients.
+            ("training.batch_size", 2 * floats(t.batch_size * row)),
+            ("driver.max_batch", floats(self.driver.max_batch * row)),
+            ("selfplay.concurrent x search", nodes * NODE_BYTES),
+        ]
+    }
+
+    /// Refuse a config whose run cannot fit in the memory this machine has available, naming
+    /// the fields that need the most. Machines that do not say what they have pass.
+    pub fn check_memory(&self) -> Result<(), String> {
+        available_memory().map_or(Ok(()), |available| self.check_memory_against(available))
+    }
+
+    fn check_memory_against(&self, available: u64) -> Result<(), String> {
+        let mut parts = self.memory_needed();
+        let needed: u64 = parts.iter().map(|(_, b)| b).sum();
+        if needed <= available {
+            return Ok(());
+        }
+        parts.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let largest: Vec<String> = parts.iter().take(2).map(|(field, b)| format!("{field} {:.1} GiB", gib(*b))).collect();
+        Err(format!(
+            "this config needs about {:.1} GiB of memory ({}), this machine has {:.1} GiB available",
+            gib(needed),
+            largest.join(", "),
+            gib(available)
+        ))
+    }
+}
+
+/// Upper bounds of the config's counts: generous, but far below what would only reach the
+/// allocator or run for years.
+pub const MAX_ITERATIONS: usize = 10_000_000;
+pub const MAX_PER_ITERATION: usize = 1_000_000;
+pub const MAX_CONCURRENT: usize = 65_536;
+pub const MAX_BATCH: usize = 1 << 20;
+pub const MAX_BATCH_SIZE: usize = 1 << 16;
+pub const MAX_STEPS_PER_ITERATION: usize = 1_000_000;
+pub const MAX_BUFFER_SIZE: usize = 100_000_000;
+pub const MAX_EVALUATION_DEALS: usize = 1_000_000;
+
+/// A replay-buffer example in memory: the struct and its policy row.
+const EXAMPLE_BYTES: u64 = (std::mem::size_of::<crate::table::Example>() + blobnet::ACTIONS * 4) as u64;
+/// A search tree's memory per simulation, generously (a node and its edges).
+const NODE_BYTES: u64 = 512;
+
+fn count(value: usize, max: usize, field: &str) -> Result<(), String> {
+    if value == 0 || value > max {
+        return Err(format!("{field} must be in 1..={max}, got {value}"));
+    }
+    Ok(())
+}
+
+fn real(value: f64, min: f64, max: f64, field: &str) -> Result<(), String> {
+    // NaN fails both comparisons.
+    if !(value >= min && value <= max) {
+        return Err(format!("{field} must be in [{min}, {max}], got {value}"));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` of /proc/meminfo, where there is one.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn check_weights<T: std::fmt::Debug>(weights: &[(T, f64)], field: &str) -> Result<(), String> {
@@ -196,4 +292,27 @@ fn check_weights<T: std::fmt::Debug>(weights: &[(T, f64)], field: &str) -> Resul
         return Err(format!("{field}: needs at least one positive weight"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> TrainConfig {
+        TrainConfig::parse(include_str!("../../../configs/tiny.ron"), "tiny.ron").unwrap()
+    }
+
+    #[test]
+    fn a_config_that_needs_more_memory_than_there_is_names_the_biggest_fields() {
+        let mut config = tiny();
+        assert!(config.check_memory_against(1 << 30).is_ok());
+        config.training.buffer_size = MAX_BUFFER_SIZE;
+        let message = config.check_memory_against(8 << 30).unwrap_err();
+        assert!(message.starts_with("this config needs about") && message.contains("training.buffer_size"), "{message}");
+        assert!(message.contains("8.0 GiB available"), "{message}");
+        let mut config = tiny();
+        config.net = BlobNetConfig { d_model: 4096, blocks: 64, ffn: 16384 };
+        let message = config.check_memory_against(8 << 30).unwrap_err();
+        assert!(message.contains("net "), "{message}");
+    }
 }

@@ -119,7 +119,7 @@ impl<B: AutodiffBackend> Learner<B> {
 
     pub fn save(&self, net_path: &Path, optimizer_path: &Path) -> Result<(), CheckpointError> {
         blobnet::save_net(&self.net, net_path)?;
-        blobnet::save_record::<B, _>(self.optimizer.to_record(), optimizer_path)
+        blobnet::save_record::<B, _>(self.optimizer.to_record(), self.net.config(), optimizer_path)
     }
 
     pub fn load(
@@ -131,7 +131,7 @@ impl<B: AutodiffBackend> Learner<B> {
         steps: usize,
     ) -> Result<Learner<B>, CheckpointError> {
         let net = blobnet::load_net::<B>(net_config, net_path, &device)?;
-        let record = blobnet::load_record::<B, _>(optimizer_path, &device)?;
+        let record = blobnet::load_record::<B, _>(optimizer_path, net_config, &device)?;
         let optimizer = optimizer::<B>(config).load_record(record);
         Ok(Learner { net, optimizer, device, config: config.clone(), steps })
     }

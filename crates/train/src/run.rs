@@ -1,20 +1,12 @@
 //! The training loop: self-play, training, evaluation, checkpoint; resumable at any iteration.
-//!
-//! Run directory layout:
-//! - `config.ron`: the config the run started with.
-//! - `checkpoints/iter-NNNNNN/`: `state.json`, `net.bin`, `optimizer.bin`, `buffer.bin`,
-//!   written into a temporary directory and renamed into place; `checkpoints/latest` names the
-//!   newest complete one (replaced atomically after it is complete).
-//! - `nets/iter-NNNNNN.bin`: network snapshots kept for evaluation against earlier iterations.
-//! - `metrics.jsonl`: one JSON line per finished iteration (rewritten atomically).
+//! The files it writes, and how a crash is repaired, are described in [`crate::checkpoint`].
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use blobnet::{BackendTask, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::Backend;
@@ -25,17 +17,15 @@ use mcts::BatchedSearcher;
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tracing::{info, warn};
 
 use crate::arena::{mirrored_deals, play_match, MatchResult};
 use crate::buffer::ReplayBuffer;
-use crate::chart::{self, Panel, Series, BLUE, GREEN, ORANGE, RED};
+use crate::checkpoint::{load_checkpoint, RunDir, State};
 use crate::config::{Mode, TrainConfig};
 use crate::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
-use crate::files::write_string_atomically;
 use crate::learner::{Learner, Losses};
+use crate::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
 use crate::seed::derive_seed;
 use crate::table::{play_deals, Deal, Player, Setup};
 
@@ -62,25 +52,6 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-/// What a checkpoint records besides the tensors.
-#[derive(Serialize, Deserialize)]
-struct State {
-    /// Iterations completed.
-    iteration: usize,
-    optimizer_steps: usize,
-    config: TrainConfig,
-    /// Rho, the mean scaled score per seat per round of the last self-play: mode Games
-    /// converts the network's game values to round values with it in the next self-play.
-    #[serde(default = "prior_round_score")]
-    expected_round_score: f64,
-    /// Every metrics line so far (metrics.jsonl is rewritten from this).
-    metrics: Vec<serde_json::Value>,
-}
-
-fn prior_round_score() -> f64 {
-    PRIOR_ROUND_SCORE
-}
-
 /// How the evaluators read the network, given the self-play mode it is trained in.
 fn value_head(config: &TrainConfig, expected_round_score: f64) -> ValueHead {
     match config.selfplay.mode {
@@ -102,27 +73,11 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
     options.device.run(Task(options))?
 }
 
-fn checkpoint_name(iteration: usize) -> String {
-    format!("iter-{iteration:06}")
-}
-
-/// The checkpoint directory to resume from, if any.
-fn find_checkpoint(options: &RunOptions) -> anyhow::Result<Option<PathBuf>> {
-    if let Some(path) = &options.resume {
-        if !path.join("state.json").is_file() {
-            bail!("{} is not a checkpoint directory (no state.json)", path.display());
-        }
-        return Ok(Some(path.clone()));
-    }
-    if options.fresh {
-        return Ok(None);
-    }
-    let latest = options.run_dir.join("checkpoints").join("latest");
-    match fs::read_to_string(&latest) {
-        Ok(name) => Ok(Some(options.run_dir.join("checkpoints").join(name.trim()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", latest.display())),
-    }
+/// The iteration being run, and what its steps need of the run.
+struct Iteration<'a> {
+    number: usize,
+    config: &'a TrainConfig,
+    progress: bool,
 }
 
 fn train_loop<B: AutodiffBackend>(options: RunOptions, device: B::Device) -> anyhow::Result<()>
@@ -130,166 +85,210 @@ where
     blobnet::BlobNet<B::InnerBackend>: Send,
 {
     let config = &options.config;
-    let run_dir = &options.run_dir;
-    fs::create_dir_all(run_dir).with_context(|| format!("creating run directory {}", run_dir.display()))?;
-    let checkpoints = run_dir.join("checkpoints");
-    fs::create_dir_all(run_dir.join("nets"))?;
-    let (mut learner, mut buffer, mut state) = match find_checkpoint(&options)? {
-        Some(dir) => {
-            let text = fs::read_to_string(dir.join("state.json")).with_context(|| format!("reading {}/state.json", dir.display()))?;
-            let state: State = serde_json::from_str(&text).with_context(|| format!("{}/state.json is corrupt", dir.display()))?;
-            if state.config.net != config.net {
-                bail!("checkpoint {} has network {:?}, the config asks for {:?}: use --fresh or another --run-dir", dir.display(), state.config.net, config.net);
-            }
-            if state.config != *config {
-                warn!("the config differs from the one this run was checkpointed with; continuing with the new one");
-            }
-            let learner = Learner::<B>::load(&config.net, &config.training, device.clone(), &dir.join("net.bin"), &dir.join("optimizer.bin"), state.optimizer_steps)?;
-            let buffer = ReplayBuffer::load(&dir.join("buffer.bin"))?;
-            info!("resuming from {} (iteration {} done, {} examples in the buffer)", dir.display(), state.iteration, buffer.len());
-            (learner, buffer, state)
-        }
-        None => {
-            write_string_atomically(&run_dir.join("config.ron"), &config.to_ron())?;
-            info!("starting a fresh run in {}", run_dir.display());
-            let learner = Learner::<B>::new(&config.net, &config.training, device.clone(), derive_seed(config.seed, &[INIT]));
-            let state = State {
-                iteration: 0,
-                optimizer_steps: 0,
-                config: config.clone(),
-                expected_round_score: PRIOR_ROUND_SCORE,
-                metrics: Vec::new(),
-            };
-            (learner, ReplayBuffer::new(config.training.buffer_size), state)
-        }
-    };
-    let total_steps = config.iterations * config.training.steps_per_iteration;
+    // The config was validated whole when it was read; these are the last checks before the
+    // disk is touched.
+    config.check_memory().map_err(anyhow::Error::msg)?;
     let mut searcher = BatchedSearcher::new(config.driver)?;
+    let run = RunDir::open(&options.run_dir)?;
+    let (mut learner, mut buffer, mut state) = start::<B>(&run, &options, device.clone())?;
+    // Redo whatever a crash cut off after the checkpoint being resumed.
+    run.settle(&state, config.evaluation.against_iterations_ago)?;
+    let total_steps = config.iterations * config.training.steps_per_iteration;
     let first_iteration = state.iteration + 1;
     while state.iteration < config.iterations {
-        let iteration = state.iteration + 1;
         let started = Instant::now();
-        info!("iteration {iteration}/{}", config.iterations);
-
-        // 1. Self-play with the current network.
-        let deals = self_play_deals(config, derive_seed(config.seed, &[iteration as u64, DEALS]));
-        let head = value_head(config, state.expected_round_score);
-        let mut evaluator = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(head);
-        let bar = progress_bar(options.progress, deals.len() as u64, "self-play");
-        let selfplay_start = Instant::now();
-        let (played, stats) = {
-            let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator }];
-            play_deals(&deals, &mut players, &mut searcher, config.selfplay.concurrent, derive_seed(config.seed, &[iteration as u64, SELF_PLAY]), true, |_| bar.inc(1))?
-        };
-        bar.finish_and_clear();
-        let selfplay_seconds = selfplay_start.elapsed().as_secs_f64();
-        let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
-        let games = match config.selfplay.mode {
-            Mode::Rounds => None,
-            Mode::Games => Some(played.len()),
-        };
+        let it = Iteration { number: state.iteration + 1, config, progress: options.progress };
+        info!("iteration {}/{}", it.number, config.iterations);
         let used_round_score = state.expected_round_score;
-        let mean_round_score = mean_scaled_score(played.iter().flat_map(|p| &p.rounds));
-        state.expected_round_score = mean_round_score.unwrap_or(used_round_score);
-        let mut positions = 0;
-        for example in played.into_iter().flat_map(|p| p.examples) {
-            buffer.push(example);
-            positions += 1;
+        let selfplay = self_play(&it, &learner, &device, &mut searcher, &mut buffer, used_round_score)?;
+        if let Some(measured) = selfplay.mean_round_score {
+            state.expected_round_score = measured;
         }
-        let per_min = |count: usize| count as f64 * 60.0 / selfplay_seconds;
-        let games_text = games.map_or(String::new(), |g| format!("{g} games ({:.1} games/min), ", per_min(g)));
-        info!(
-            "self-play: {games_text}{rounds} rounds, {positions} positions in {selfplay_seconds:.1} s ({:.0} rounds/min), mean batch {:.0}, evaluator busy {:.0}%, mean round score {:.3}",
-            per_min(rounds),
-            stats.mean_batch(),
-            100.0 * stats.evaluator_busy_fraction(),
-            state.expected_round_score
-        );
-
-        // 2. Train.
-        let train_start = Instant::now();
-        let mut losses = Vec::new();
-        if buffer.len() >= config.training.min_buffer.max(1) {
-            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(config.seed, &[iteration as u64, MINIBATCHES]));
-            let bar = progress_bar(options.progress, config.training.steps_per_iteration as u64, "training");
-            for _ in 0..config.training.steps_per_iteration {
-                let batch = buffer.sample(config.training.batch_size, &mut rng);
-                losses.push(learner.step(&batch, total_steps));
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-        } else {
-            info!("training waits for {} examples ({} so far)", config.training.min_buffer, buffer.len());
-        }
-        let train_seconds = train_start.elapsed().as_secs_f64();
-        let mean = mean_losses(&losses);
-        if !losses.is_empty() {
-            info!("training: {} steps, loss {:.4} (policy {:.4}, value {:.5}), policy entropy {:.3}", losses.len(), mean.total, mean.policy, mean.value, mean.policy_entropy);
-        }
-
-        // 3. Evaluate.
-        let snapshot = run_dir.join("nets").join(format!("{}.bin", checkpoint_name(iteration)));
-        blobnet::save_net(learner.net(), &snapshot)?;
-        let evaluations = if config.evaluation.every > 0 && iteration % config.evaluation.every == 0 {
-            evaluate(config, &learner, &device, &mut searcher, run_dir, iteration, value_head(config, state.expected_round_score))?
+        let train = train(&it, &mut learner, &buffer, total_steps)?;
+        blobnet::save_net(learner.net(), run.snapshot(it.number))?;
+        let eval = if config.evaluation.every > 0 && it.number.is_multiple_of(config.evaluation.every) {
+            evaluate(&it, &learner, &device, &mut searcher, &run, value_head(config, state.expected_round_score))?
         } else {
             Vec::new()
         };
-        for result in &evaluations {
+        for result in &eval {
             info!("evaluation {result}");
         }
-
-        // 4. Checkpoint, then metrics.
-        state.iteration = iteration;
+        state.iteration = it.number;
         state.optimizer_steps = learner.steps;
         state.config = config.clone();
-        state.metrics.push(json!({
-            "iteration": iteration,
-            "seconds": started.elapsed().as_secs_f64(),
-            "selfplay": {
-                "rounds": rounds,
-                "games": games,
-                "positions": positions,
-                "seconds": selfplay_seconds,
-                "rounds_per_min": per_min(rounds),
-                "games_per_min": games.map(per_min),
-                // Rho: measured here; `expected_round_score` is the value this self-play used.
-                "mean_round_score": mean_round_score,
-                "expected_round_score": used_round_score,
-                "positions_per_s": positions as f64 / selfplay_seconds,
-                "simulations_per_s": stats.simulations_per_second(),
-                "nn_evaluations": stats.evaluations,
-                "mean_nn_batch": stats.mean_batch(),
-                "largest_nn_batch": stats.largest_batch,
-                "evaluator_busy": stats.evaluator_busy_fraction(),
-                "collisions": stats.collisions,
-            },
-            "train": {
-                "steps": losses.len(),
-                "loss": mean.total,
-                "policy_loss": mean.policy,
-                "value_loss": mean.value,
-                "policy_entropy": mean.policy_entropy,
-                "learning_rate": Learner::<B>::learning_rate(&config.training, learner.steps.saturating_sub(1), total_steps),
-                "examples_per_s": (losses.len() * config.training.batch_size) as f64 / train_seconds.max(1e-9),
-                "buffer": buffer.len(),
-            },
-            "eval": evaluations,
-        }));
-        save_checkpoint(&checkpoints, &learner, &buffer, &state)?;
-        let lines: Vec<String> = state.metrics.iter().map(|m| m.to_string()).collect();
-        write_string_atomically(&run_dir.join("metrics.jsonl"), &(lines.join("\n") + "\n"))?;
-        chart::write_chart(&run_dir.join("chart.png"), &chart_panels(&state.metrics))?;
-        prune_snapshots(run_dir, iteration, config.evaluation.against_iterations_ago)?;
-        info!("iteration {iteration} done in {:.1} s", started.elapsed().as_secs_f64());
-        let done_here = iteration - first_iteration + 1;
+        state.metrics.push(Metrics { iteration: it.number, seconds: started.elapsed().as_secs_f64(), selfplay, train, eval });
+        run.save_checkpoint(&learner, &buffer, &state)?;
+        run.settle(&state, config.evaluation.against_iterations_ago)?;
+        info!("iteration {} done in {:.1} s", it.number, started.elapsed().as_secs_f64());
+        let done_here = it.number - first_iteration + 1;
         if options.stop.load(Ordering::SeqCst) || options.stop_after.is_some_and(|n| done_here >= n) {
-            info!("stopped after iteration {iteration}; rerun the same command to resume");
+            info!("stopped after iteration {}; rerun the same command to resume", it.number);
             return Ok(());
         }
     }
     info!("all {} iterations done", config.iterations);
     Ok(())
+}
+
+/// The run's learner, buffer and state: resumed from a checkpoint (checked whole before
+/// anything is written), or fresh. Files of another run are never overwritten: they are an
+/// error, or with `--fresh` moved aside.
+fn start<B: AutodiffBackend>(run: &RunDir, options: &RunOptions, device: B::Device) -> anyhow::Result<(Learner<B>, ReplayBuffer, State)> {
+    let config = &options.config;
+    let checkpoint = match &options.resume {
+        Some(dir) => Some(dir.clone()),
+        None if options.fresh => None,
+        None => run.latest()?,
+    };
+    if let Some(dir) = checkpoint {
+        let (learner, buffer, state) = load_checkpoint::<B>(&dir, config, device)?;
+        run.check_snapshots(&state, config)?;
+        if state.config != *config {
+            warn!("the config differs from the one this run was checkpointed with; continuing with the new one");
+        }
+        if options.resume.is_some() && run.has_history_after(state.iteration)? {
+            let aside = run.set_aside(Some(state.iteration))?;
+            run.point_latest_at(&dir)?;
+            warn!("{} went past iteration {}: its later checkpoints, snapshots and metrics were moved to {}", run.root().display(), state.iteration, aside.display());
+        }
+        if !run.root().join("config.ron").exists() {
+            // Resumed into a new directory: it records the config it goes on with.
+            run.write_config(&config.to_ron())?;
+        }
+        info!("resuming from {} (iteration {} done, {} examples in the buffer)", dir.display(), state.iteration, buffer.len());
+        return Ok((learner, buffer, state));
+    }
+    let config_text = config.to_ron();
+    if run.holds_a_run(&config_text)? {
+        if !options.fresh {
+            bail!(
+                "{} holds another run's files (checkpoints, metrics or a different config.ron) and no checkpoint to resume: start over with --fresh (which moves them aside) or choose another --run-dir",
+                run.root().display()
+            );
+        }
+        let aside = run.set_aside(None)?;
+        warn!("--fresh: moved the earlier run's files to {}", aside.display());
+    }
+    run.begin(&config_text)?;
+    info!("starting a fresh run in {}", run.root().display());
+    let learner = Learner::<B>::new(&config.net, &config.training, device, derive_seed(config.seed, &[INIT]));
+    let state = State {
+        run: new_run_name(),
+        iteration: 0,
+        optimizer_steps: 0,
+        config: config.clone(),
+        expected_round_score: PRIOR_ROUND_SCORE,
+        metrics: Vec::new(),
+    };
+    Ok((learner, ReplayBuffer::new(config.training.buffer_size), state))
+}
+
+/// A name for a new run (so its files can be told from another run's). It identifies the run
+/// and draws nothing the training uses, so it may come from the clock.
+fn new_run_name() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    format!("{:016x}", derive_seed(nanos, &[u64::from(std::process::id())]))
+}
+
+/// Self-play with the current network; its examples go into the buffer.
+fn self_play<B: AutodiffBackend>(
+    it: &Iteration,
+    learner: &Learner<B>,
+    device: &B::Device,
+    searcher: &mut BatchedSearcher,
+    buffer: &mut ReplayBuffer,
+    expected_round_score: f64,
+) -> anyhow::Result<SelfPlayMetrics>
+where
+    blobnet::BlobNet<B::InnerBackend>: Send,
+{
+    let config = it.config;
+    let deals = self_play_deals(config, derive_seed(config.seed, &[it.number as u64, DEALS]));
+    let mut evaluator = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(value_head(config, expected_round_score));
+    let bar = progress_bar(it.progress, deals.len() as u64, "self-play");
+    let started = Instant::now();
+    let (played, stats) = {
+        let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator }];
+        let seed = derive_seed(config.seed, &[it.number as u64, SELF_PLAY]);
+        play_deals(&deals, &mut players, searcher, config.selfplay.concurrent, seed, true, |_| bar.inc(1))?
+    };
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
+    let games = match config.selfplay.mode {
+        Mode::Rounds => None,
+        Mode::Games => Some(played.len()),
+    };
+    let mean_round_score = mean_scaled_score(played.iter().flat_map(|p| &p.rounds));
+    let mut positions = 0;
+    for example in played.into_iter().flat_map(|p| p.examples) {
+        buffer.push(example);
+        positions += 1;
+    }
+    let per_min = |count: usize| count as f64 * 60.0 / seconds;
+    let games_text = games.map_or(String::new(), |g| format!("{g} games ({:.1} games/min), ", per_min(g)));
+    info!(
+        "self-play: {games_text}{rounds} rounds, {positions} positions in {seconds:.1} s ({:.0} rounds/min), mean batch {:.0}, evaluator busy {:.0}%, mean round score {:.3}",
+        per_min(rounds),
+        stats.mean_batch(),
+        100.0 * stats.evaluator_busy_fraction(),
+        mean_round_score.unwrap_or(expected_round_score)
+    );
+    Ok(SelfPlayMetrics {
+        rounds,
+        games,
+        positions,
+        seconds,
+        rounds_per_min: per_min(rounds),
+        games_per_min: games.map(per_min),
+        mean_round_score,
+        expected_round_score,
+        positions_per_s: positions as f64 / seconds,
+        simulations_per_s: stats.simulations_per_second(),
+        nn_evaluations: stats.evaluations,
+        mean_nn_batch: stats.mean_batch(),
+        largest_nn_batch: stats.largest_batch,
+        evaluator_busy: stats.evaluator_busy_fraction(),
+        collisions: stats.collisions,
+    })
+}
+
+/// The iteration's minibatch updates. A loss that turns NaN or infinite stops the run before
+/// anything of this iteration is written, so the last checkpoint stays the last good one.
+fn train<B: AutodiffBackend>(it: &Iteration, learner: &mut Learner<B>, buffer: &ReplayBuffer, total_steps: usize) -> anyhow::Result<TrainMetrics> {
+    let t = &it.config.training;
+    let started = Instant::now();
+    let mut losses = Vec::new();
+    if buffer.len() >= t.min_buffer.max(1) {
+        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(it.config.seed, &[it.number as u64, MINIBATCHES]));
+        let bar = progress_bar(it.progress, t.steps_per_iteration as u64, "training");
+        for step in 0..t.steps_per_iteration {
+            let batch = buffer.sample(t.batch_size, &mut rng);
+            let l = learner.step(&batch, total_steps);
+            stop_if_diverged(&l, it.number, step + 1)?;
+            losses.push(l);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    } else {
+        info!("training waits for {} examples ({} so far)", t.min_buffer, buffer.len());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mean = mean_losses(&losses);
+    if !losses.is_empty() {
+        info!("training: {} steps, loss {:.4} (policy {:.4}, value {:.5}), policy entropy {:.3}", losses.len(), mean.total, mean.policy, mean.value, mean.policy_entropy);
+    }
+    Ok(TrainMetrics {
+        steps: losses.len(),
+        loss: mean.total,
+        policy_loss: mean.policy,
+        value_loss: mean.value,
+        policy_entropy: mean.policy_entropy,
+        learning_rate: Learner::<B>::learning_rate(t, learner.steps.saturating_sub(1), total_steps),
+        examples_per_s: (losses.len() * t.batch_size) as f64 / seconds.max(1e-9),
+        buffer: buffer.len(),
+    })
 }
 
 /// Rounds (mode Rounds) or games (mode Games) of one iteration's self-play.
@@ -318,17 +317,17 @@ fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
 }
 
 fn evaluate<B: AutodiffBackend>(
-    config: &TrainConfig,
+    it: &Iteration,
     learner: &Learner<B>,
     device: &B::Device,
     searcher: &mut BatchedSearcher,
-    run_dir: &Path,
-    iteration: usize,
+    run: &RunDir,
     head: ValueHead,
 ) -> anyhow::Result<Vec<MatchResult>>
 where
     blobnet::BlobNet<B::InnerBackend>: Send,
 {
+    let (config, iteration) = (it.config, it.number);
     let e = &config.evaluation;
     let seed = derive_seed(config.seed, &[iteration as u64, EVALUATION]);
     let deals = mirrored_deals(e.players, &e.cards, e.deals, seed);
@@ -343,8 +342,7 @@ where
     }
     if e.against_iterations_ago > 0 && iteration > e.against_iterations_ago {
         let earlier = iteration - e.against_iterations_ago;
-        let path = run_dir.join("nets").join(format!("{}.bin", checkpoint_name(earlier)));
-        let net = blobnet::load_net::<B::InnerBackend>(&config.net, &path, device)?;
+        let net = blobnet::load_net::<B::InnerBackend>(&config.net, run.snapshot(earlier), device)?;
         let mut opponent = NetEvaluator::new(net, device.clone()).with_value_head(head);
         let mut players = [
             Player::Agent { search: e.search, evaluator: &mut agent },
@@ -355,84 +353,17 @@ where
     Ok(results)
 }
 
-fn save_checkpoint<B: AutodiffBackend>(checkpoints: &Path, learner: &Learner<B>, buffer: &ReplayBuffer, state: &State) -> anyhow::Result<()> {
-    let name = checkpoint_name(state.iteration);
-    let final_dir = checkpoints.join(&name);
-    let temp = checkpoints.join(format!(".{name}.tmp"));
-    if temp.exists() {
-        fs::remove_dir_all(&temp)?;
+/// A loss that is NaN or infinite is an error naming the iteration and step.
+fn stop_if_diverged(losses: &Losses, iteration: usize, step: usize) -> anyhow::Result<()> {
+    if [losses.total, losses.policy, losses.value].iter().all(|x| x.is_finite()) {
+        return Ok(());
     }
-    fs::create_dir_all(&temp)?;
-    learner.save(&temp.join("net.bin"), &temp.join("optimizer.bin"))?;
-    buffer.save(&temp.join("buffer.bin"))?;
-    write_string_atomically(&temp.join("state.json"), &serde_json::to_string_pretty(state)?)?;
-    if final_dir.exists() {
-        fs::remove_dir_all(&final_dir)?;
-    }
-    fs::rename(&temp, &final_dir)?;
-    fs::File::open(checkpoints)?.sync_all()?;
-    write_string_atomically(&checkpoints.join("latest"), &name)?;
-    // Keep the previous checkpoint too, in case the newest is damaged later.
-    for entry in fs::read_dir(checkpoints)? {
-        let entry = entry?;
-        let file_name = entry.file_name().to_string_lossy().to_string();
-        if let Some(number) = file_name.strip_prefix("iter-").and_then(|n| n.parse::<usize>().ok()) {
-            if number + 1 < state.iteration {
-                fs::remove_dir_all(entry.path())?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Keep the snapshots evaluation may still need.
-fn prune_snapshots(run_dir: &Path, iteration: usize, ago: usize) -> anyhow::Result<()> {
-    let dir = run_dir.join("nets");
-    for entry in fs::read_dir(&dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if let Some(number) = name.strip_prefix("iter-").and_then(|n| n.strip_suffix(".bin")).and_then(|n| n.parse::<usize>().ok()) {
-            if number + ago < iteration {
-                fs::remove_file(entry.path())?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The chart's panels from the metrics lines: losses, evaluation advantage, throughput.
-fn chart_panels(metrics: &[serde_json::Value]) -> Vec<Panel> {
-    let series = |label: &'static str, color, value: &dyn Fn(&serde_json::Value) -> Option<f64>| Series {
-        label,
-        color,
-        points: metrics.iter().filter_map(|m| Some((m["iteration"].as_f64()?, value(m)?))).collect(),
-    };
-    let advantage = |opponent: &'static str| {
-        move |m: &serde_json::Value| {
-            m["eval"].as_array()?.iter().find(|e| e["opponent"] == opponent)?["advantage"].as_f64()
-        }
-    };
-    vec![
-        Panel {
-            title: "LOSS",
-            series: vec![
-                series("POLICY", BLUE, &|m| m["train"]["policy_loss"].as_f64().filter(|_| m["train"]["steps"].as_u64() > Some(0))),
-                series("VALUE X10", RED, &|m| m["train"]["value_loss"].as_f64().filter(|_| m["train"]["steps"].as_u64() > Some(0)).map(|v| v * 10.0)),
-            ],
-        },
-        Panel {
-            title: "SCORE ADVANTAGE PER ROUND VS",
-            series: vec![
-                series("HEURISTIC", GREEN, &advantage("heuristic")),
-                series("PIMC", RED, &advantage("pimc")),
-                series("RANDOM", ORANGE, &advantage("random")),
-            ],
-        },
-        Panel {
-            title: "SELF-PLAY",
-            series: vec![series("ROUNDS/MIN", BLUE, &|m| m["selfplay"]["rounds_per_min"].as_f64())],
-        },
-    ]
+    bail!(
+        "training diverged in iteration {iteration}, step {step}: loss {} (policy {}, value {}). Nothing of this iteration was written; the last checkpoint is intact. Lower training.learning_rate (or value_weight) and rerun to resume",
+        losses.total,
+        losses.policy,
+        losses.value
+    )
 }
 
 fn mean_losses(losses: &[Losses]) -> Losses {
@@ -453,4 +384,19 @@ fn progress_bar(enabled: bool, length: u64, label: &'static str) -> ProgressBar 
     bar.set_style(ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}").expect("valid template").progress_chars("=> "));
     bar.set_prefix(label);
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_or_infinite_loss_stops_the_run_naming_the_iteration() {
+        let good = Losses { total: 1.2, policy: 1.0, value: 0.2, policy_entropy: 1.1 };
+        assert!(stop_if_diverged(&good, 3, 7).is_ok());
+        for bad in [Losses { total: f64::NAN, ..good }, Losses { value: f64::INFINITY, ..good }, Losses { policy: f64::NEG_INFINITY, ..good }] {
+            let message = stop_if_diverged(&bad, 3, 7).unwrap_err().to_string();
+            assert!(message.contains("diverged in iteration 3, step 7") && message.contains("last checkpoint is intact"), "{message}");
+        }
+    }
 }

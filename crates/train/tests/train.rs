@@ -1,39 +1,15 @@
 //! The `train` binary end to end on the tiny preset: run, checkpoint, resume, equivalence of
 //! resumed and straight runs, and clear errors for bad configs and damaged checkpoints.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn tiny_config() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/tiny.ron");
-    fs::read_to_string(root).unwrap()
-}
+use common::{checkpoint, net_outputs, stderr, tiny_config, tiny_games_config, with_iterations};
 
-fn with_iterations(config: &str, iterations: usize) -> String {
-    config.replace("iterations: 2,", &format!("iterations: {iterations},"))
-}
-
-fn train(dir: &Path, config: &str, extra: &[&str]) -> Output {
-    let config_path = dir.join(format!("config-{}.ron", fs::read_dir(dir).unwrap().count()));
-    fs::write(&config_path, config).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_train"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("--run-dir")
-        .arg(dir.join("run"))
-        .args(extra)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).to_string()
-}
-
-fn checkpoint(run: &Path, iteration: usize) -> PathBuf {
-    run.join("checkpoints").join(format!("iter-{iteration:06}"))
+fn train(dir: &Path, config: &str, extra: &[&str]) -> std::process::Output {
+    common::train_in(dir, config, extra, &[])
 }
 
 #[test]
@@ -86,6 +62,7 @@ fn assert_resume_matches_straight_run(config: &str) -> tempfile::TempDir {
     assert!(fs::read(a.join("buffer.bin")).unwrap() == fs::read(b.join("buffer.bin")).unwrap(), "replay buffers differ");
     let state = |dir: &Path| {
         let state: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+        let state = &state["sealed"]["state"];
         (state["expected_round_score"].clone(), state["optimizer_steps"].clone())
     };
     assert_eq!(state(&a), state(&b));
@@ -99,10 +76,7 @@ fn assert_resume_matches_straight_run(config: &str) -> tempfile::TempDir {
 
 #[test]
 fn games_mode_trains_on_whole_games_and_resumes_exactly() {
-    let config = tiny_config()
-        .replacen("mode: Rounds,", "mode: Games,", 1)
-        .replacen("per_iteration: 8,", "per_iteration: 3,", 1);
-    assert!(config.contains("mode: Games,") && config.contains("per_iteration: 3,"));
+    let config = tiny_games_config();
     let straight = assert_resume_matches_straight_run(&config);
     let run = straight.path().join("run");
 
@@ -124,6 +98,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     assert_eq!(lines[1]["selfplay"]["expected_round_score"].as_f64().unwrap(), measured);
     let state: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(checkpoint(&run, 2).join("state.json")).unwrap()).unwrap();
+    let state = &state["sealed"]["state"];
     assert_eq!(state["expected_round_score"], lines[1]["selfplay"]["mean_round_score"]);
     // Tools loading this checkpoint read its values as game values, with that rho.
     let rho = state["expected_round_score"].as_f64().unwrap() as f32;
@@ -162,22 +137,6 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     }
 }
 
-/// The network's outputs on fixed random positions.
-fn net_outputs(path: &Path) -> Vec<f32> {
-    use blobnet::{CpuBackend, FEATURES};
-    use burn::tensor::{Tensor, TensorData};
-    use rand::{Rng, SeedableRng};
-    let config = blobnet::BlobNetConfig { d_model: 32, blocks: 1, ffn: 64 };
-    let device = Default::default();
-    let net = blobnet::load_net::<CpuBackend>(&config, path, &device).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-    let input: Vec<f32> = (0..16 * FEATURES).map(|_| rng.gen_range(0.0..1.0)).collect();
-    let (logits, values) = net.forward(Tensor::from_data(TensorData::new(input, [16, FEATURES]), &device));
-    let mut out: Vec<f32> = logits.into_data().iter::<f32>().collect();
-    out.extend(values.into_data().iter::<f32>());
-    out
-}
-
 #[test]
 fn damaged_checkpoints_are_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,7 +166,17 @@ fn bad_configs_give_clear_errors() {
     let cases = [
         ("worlds: 2,", "worlds: 0,", "worlds must be in 1.."),
         ("leaves_per_wave: 4,      //", "leaves_per_wave: 0,      //", "leaves_per_wave must be in 1.."),
-        ("batch_size: 32,", "batch_size: 0,", "training.batch_size must be at least 1"),
+        ("batch_size: 32,", "batch_size: 0,", "training.batch_size must be in 1..="),
+        // Values that used to start a run that then went NaN or aborted on an allocation.
+        ("learning_rate: 0.001,", "learning_rate: 1e300,", "training.learning_rate must be positive, at most 1"),
+        ("weight_decay: 0.0001,", "weight_decay: 1e30,", "training.weight_decay must be in [0, 1]"),
+        ("value_weight: 1.0,", "value_weight: inf,", "training.value_weight must be in [0, 1000]"),
+        ("batch_size: 32,", "batch_size: 1000000000000,", "training.batch_size must be in 1..=65536"),
+        ("per_iteration: 8,", "per_iteration: 1000000000000,", "selfplay.per_iteration must be in 1..=1000000"),
+        ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64 }: d_model must be in 2..=4096"),
+        ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
+        // Refused before anything is written, naming the field.
+        ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x min(leaves_per_wave, simulations) = 8"),
         ("per_iteration: 8,", "per_iteration: -3,", "tiny"),
         ("device: \"cpu\",", "device: \"tpu\",", "device"),
         ("seed: 1,", "seed: 1, colour: 3,", "colour"),
@@ -224,6 +193,7 @@ fn bad_configs_give_clear_errors() {
         let expected = if expected == "tiny" { "config-0.ron:" } else { expected };
         assert!(message.contains(expected), "{to}: expected {expected:?} in: {message}");
         assert!(!message.contains("panicked"), "{message}");
+        assert!(!dir.path().join("run").exists(), "{to}: the run directory was created before the config was refused");
     }
     // Mode Games: the start size must fit a table.
     let dir = tempfile::tempdir().unwrap();
