@@ -10,6 +10,7 @@ pub mod info;
 pub mod pimc;
 pub mod record;
 pub mod round;
+pub mod stable_hash;
 
 pub use bots::{Bot, HeuristicBot, RandomBot};
 pub use card::{Card, CardSet, ParseCardError, Suit};
@@ -17,4 +18,5 @@ pub use determinize::{determinize, DeterminizeError, Determinizer};
 pub use game::{Game, GameContext, RoundSpec, Schedule, TRUMP_CYCLE};
 pub use info::InfoSet;
 pub use pimc::{PimcBot, PimcError};
+pub use stable_hash::stable_hash;
 pub use round::{max_cards, Action, Actions, DealError, Phase, Round, RuleError, Trick, MAX_PLAYERS, MIN_PLAYERS};

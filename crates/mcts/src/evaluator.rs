@@ -2,9 +2,6 @@
 //! sets, with the game around the round in game mode) in, a policy and per-seat values out.
 //! The search never depends on how (network, rollouts).
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-
 use game::{CardSet, Determinizer, GameContext, InfoSet, Round, MAX_PLAYERS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -121,9 +118,7 @@ impl RolloutEvaluator {
     }
 
     fn evaluate_one(&self, info: &InfoSet) -> Evaluation {
-        let mut hasher = DefaultHasher::new();
-        info.hash(&mut hasher);
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ hasher.finish());
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ game::stable_hash(info));
         let mut values = [0.0; MAX_PLAYERS];
         // A leaf comes from a consistent world, so its information set is consistent too;
         // should that ever fail, a neutral value is safer than a panic in the search.

@@ -2,8 +2,6 @@
 //! the trained network with search (for-play settings: no root noise, most visited action) or a
 //! baseline bot. Self-play and evaluation batch many rounds through `table` instead.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
@@ -160,10 +158,8 @@ impl Agent {
         if view.to_act() != info.observer() {
             return Err(AgentError::NotToAct { observer: info.observer(), to_act: view.to_act() });
         }
-        // DefaultHasher::new() has fixed keys, so this is stable within a build.
-        let mut hasher = DefaultHasher::new();
-        info.hash(&mut hasher);
-        let state = hasher.finish();
+        // A stable hash: the same request gets the same answer on any build.
+        let state = game::stable_hash(info);
         match self {
             Agent::Search(agent) => {
                 let mut searches = [Search::new(info, &agent.config, derive_seed(agent.seed, &[state]))?];
