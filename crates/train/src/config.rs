@@ -14,11 +14,15 @@ pub struct TrainConfig {
     pub seed: u64,
     /// `cpu`, `cuda` or `cuda:N` (overridden by `--device`).
     pub device: String,
-    /// Iterations to run (self-play, then training, then maybe evaluation and a checkpoint).
+    /// Iterations to run (self-play, then training, then maybe evaluation and a checkpoint);
+    /// 1..=[`MAX_ITERATIONS`].
     pub iterations: usize,
+    /// Sizes: d_model 2..=4096, blocks 0..=64, ffn 1..=16384.
     pub net: BlobNetConfig,
     /// Search used in self-play (root noise and temperatures on).
     pub search: SearchConfig,
+    /// `max_batch` 1..=[`MAX_BATCH`], and at least one wave of `search` and of
+    /// `evaluation.search` (worlds x min(leaves_per_wave, simulations)).
     pub driver: DriverConfig,
     pub selfplay: SelfPlayConfig,
     pub training: TrainingConfig,
@@ -39,9 +43,10 @@ pub enum Mode {
 #[serde(deny_unknown_fields)]
 pub struct SelfPlayConfig {
     pub mode: Mode,
-    /// Rounds (mode Rounds) or games (mode Games) played per iteration.
+    /// Rounds (mode Rounds) or games (mode Games) played per iteration; 1..=[`MAX_PER_ITERATION`].
     pub per_iteration: usize,
-    /// How many of them are played at once (their searches share network calls).
+    /// How many of them are played at once (their searches share network calls);
+    /// 1..=[`MAX_CONCURRENT`].
     pub concurrent: usize,
     /// (players, weight): how often each table size is drawn.
     pub players: Vec<(usize, f64)>,
@@ -53,25 +58,27 @@ pub struct SelfPlayConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingConfig {
-    /// Examples per minibatch.
+    /// Examples per minibatch; 1..=[`MAX_BATCH_SIZE`].
     pub batch_size: usize,
-    /// Minibatch updates per iteration.
+    /// Minibatch updates per iteration; 1..=[`MAX_STEPS_PER_ITERATION`].
     pub steps_per_iteration: usize,
-    /// Training starts once the buffer holds this many examples.
+    /// Training starts once the buffer holds this many examples; at most `buffer_size`.
     pub min_buffer: usize,
-    /// Replay buffer capacity (oldest examples are overwritten).
+    /// Replay buffer capacity (oldest examples are overwritten); 1..=[`MAX_BUFFER_SIZE`], and the
+    /// run's memory estimate must fit the machine's available memory.
     pub buffer_size: usize,
-    /// Peak learning rate (AdamW).
+    /// Peak learning rate (AdamW); (0, 1].
     pub learning_rate: f64,
-    /// Cosine decay to `learning_rate * final_lr_fraction` over the run; 1.0 keeps it constant.
+    /// Cosine decay to `learning_rate * final_lr_fraction` over the run; 1.0 keeps it constant;
+    /// [0, 1].
     pub final_lr_fraction: f64,
-    /// Linear warm-up, in optimizer steps.
+    /// Linear warm-up, in optimizer steps; at most [`MAX_STEPS_PER_ITERATION`].
     pub warmup_steps: usize,
-    /// AdamW decoupled weight decay.
+    /// AdamW decoupled weight decay; [0, 1].
     pub weight_decay: f64,
-    /// Clip the gradient's global L2 norm to this (0 disables).
+    /// Clip the gradient's global L2 norm to this (0 disables); [0, 1e6].
     pub grad_clip: f64,
-    /// Weight of the value loss relative to the policy loss.
+    /// Weight of the value loss relative to the policy loss; [0, 1000].
     pub value_weight: f32,
 }
 
@@ -81,7 +88,7 @@ pub struct EvaluationConfig {
     /// Evaluate every this many iterations (0: never).
     pub every: usize,
     /// Deals per opponent; each deal is played once per seat of the agent (seats rotated,
-    /// the same deal replayed), so rounds = deals x players.
+    /// the same deal replayed), so rounds = deals x players; 1..=[`MAX_EVALUATION_DEALS`].
     pub deals: usize,
     pub players: usize,
     /// Cards per player for evaluation rounds: drawn uniformly from this list.
