@@ -17,7 +17,7 @@ use game::{Round, Suit};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const BATCHES: [usize; 5] = [1, 64, 256, 512, 4096];
+const BATCHES: [usize; 8] = [1, 64, 256, 512, 1024, 2048, 4096, 8192];
 /// Each batch size runs for at least this long (after a warm-up call).
 const MIN_TIME: Duration = Duration::from_secs(2);
 

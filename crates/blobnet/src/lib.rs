@@ -3,6 +3,7 @@
 //!
 //! - [`encode`]: information set -> fixed-width `f32` row (layout in `docs/encoding.md`).
 //! - [`net`]: [`BlobNetConfig`] (sizes and presets) and [`BlobNet`] (`forward`, `predict`).
+//! - [`evaluator`]: the network as the search's evaluator (batch encoding, value heads).
 //! - [`loss`]: masked policy cross-entropy + per-seat value MSE (+ optional L2).
 //! - [`checkpoint`]: full-precision, backend-independent, atomically written files.
 //! - [`device`]: `cpu` / `cuda` / `cuda:N` chosen at run time.
@@ -11,6 +12,7 @@
 pub mod checkpoint;
 pub mod device;
 pub mod encode;
+pub mod evaluator;
 pub mod files;
 pub mod loss;
 pub mod net;

@@ -22,8 +22,27 @@ pub enum Preset {
     Heavy,
 }
 
+impl std::str::FromStr for Preset {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Preset, String> {
+        Preset::ALL
+            .into_iter()
+            .find(|preset| preset.name() == text)
+            .ok_or_else(|| format!("{text:?}: expected light, medium or heavy"))
+    }
+}
+
 impl Preset {
     pub const ALL: [Preset; 3] = [Preset::Light, Preset::Medium, Preset::Heavy];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Light => "light",
+            Preset::Medium => "medium",
+            Preset::Heavy => "heavy",
+        }
+    }
 
     /// (worlds, simulations per world).
     pub fn size(self) -> (u32, u32) {
@@ -68,6 +87,33 @@ pub struct SearchConfig {
     /// The same for card play. Kept apart because exploring bids is what teaches their
     /// values, while random card play makes every bid look harder to make than it is.
     pub play_temperature: f32,
+    /// How the other seats choose inside a sampled world.
+    pub opponent_model: OpponentModel,
+}
+
+/// How the seats other than the searcher's choose at their nodes of a world's tree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpponentModel {
+    /// PUCT on their own values, like the searcher. Inside a world those values see every
+    /// hand, so the opponents answer the searcher's actual cards, which they cannot see.
+    #[default]
+    Search,
+    /// As their prior policy predicts (computed for their information set, which has none of
+    /// the searcher's cards): their visits go to their actions in proportion to the priors.
+    Policy,
+}
+
+impl std::str::FromStr for OpponentModel {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<OpponentModel, String> {
+        match text {
+            "search" => Ok(OpponentModel::Search),
+            "policy" => Ok(OpponentModel::Policy),
+            _ => Err(format!("{text:?}: expected search or policy")),
+        }
+    }
 }
 
 impl Default for SearchConfig {
@@ -93,6 +139,7 @@ impl SearchConfig {
             dirichlet_epsilon: 0.25,
             bid_temperature: 1.0,
             play_temperature: 1.0,
+            opponent_model: OpponentModel::Search,
         }
     }
 

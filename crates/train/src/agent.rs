@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
-use game::{Action, Bot, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
+use game::{Action, Bot, GameContext, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
 use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::checkpoint::{read_value_training, StateError};
 use crate::config::Mode;
-use crate::evaluator::{NetEvaluator, ValueHead};
+use blobnet::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
 /// Default search size of `play`, `engine` and arena network entrants: `configs/small.ron`'s
@@ -151,6 +151,12 @@ impl Agent {
     /// the agent's seed and the information set itself, so the same question always gets the
     /// same answer, whatever was asked before.
     pub fn act(&mut self, info: &InfoSet) -> Result<Decision, AgentError> {
+        self.act_in(info, None)
+    }
+
+    /// [`Agent::act`] for a round of a whole game: a network trained on games sees `game` (its
+    /// values are then read on the round scale, as in self-play).
+    pub fn act_in(&mut self, info: &InfoSet, game: Option<GameContext>) -> Result<Decision, AgentError> {
         let view = info.view();
         if view.is_over() {
             return Err(AgentError::RoundOver);
@@ -162,7 +168,7 @@ impl Agent {
         let state = game::stable_hash(info);
         match self {
             Agent::Search(agent) => {
-                let mut searches = [Search::new(info, &agent.config, derive_seed(agent.seed, &[state]))?];
+                let mut searches = [Search::with_context(info, game, &agent.config, derive_seed(agent.seed, &[state]))?];
                 agent.searcher.run(&mut searches, &mut agent.evaluator)?;
                 let result = searches[0].result().ok_or(AgentError::RoundOver)?;
                 let legal = view.legal_actions();

@@ -1,5 +1,5 @@
 //! `blob bench`: self-play and training throughput on the reference settings (4 players x 5
-//! cards, medium search, medium BlobNet with random weights), so that every figure of
+//! cards, medium search unless `--search` says otherwise, medium BlobNet with random weights), so that every figure of
 //! BENCHMARKS.md comes from one command on one machine.
 
 use std::time::{Duration, Instant};
@@ -9,12 +9,12 @@ use blobnet::{BackendTask, BlobNet, BlobNetConfig, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::*;
 use game::{Round, TRUMP_CYCLE};
-use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, SearchConfig};
+use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, SearchConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::TrainingConfig;
-use crate::evaluator::{encode_batch, NetEvaluator};
+use blobnet::evaluator::{encode_batch, NetEvaluator, NoNetworkEvaluator, ValueHead};
 use crate::learner::Learner;
 use crate::seed::derive_seed;
 use crate::table::{play_deals, Deal, Example, Player, Setup};
@@ -45,6 +45,9 @@ pub struct SelfPlayOptions {
     /// Most leaves per network call.
     #[arg(long, default_value_t = 4096)]
     pub max_batch: usize,
+    /// Search preset: light (2 x 20), medium (3 x 30, the reference) or heavy (5 x 50).
+    #[arg(long, default_value = "medium")]
+    pub search: Preset,
     /// Leaves selected per world per wave (K).
     #[arg(long, default_value_t = SearchConfig::medium().leaves_per_wave)]
     pub leaves: u32,
@@ -57,6 +60,10 @@ pub struct SelfPlayOptions {
     /// Network preset (tiny, small, medium); not the reference unless medium.
     #[arg(long, default_value = "medium", hide = true)]
     pub net: String,
+    /// Everything but the network: leaves are encoded and copied as for a device and a fixed
+    /// output is written back, so the figure is the host's ceiling (evaluations/s per core).
+    #[arg(long)]
+    pub no_network: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -106,6 +113,10 @@ fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Selfplay(options) if options.no_network => {
+            set_threads(options.threads)?;
+            print!("{}", host_ceiling(&options)?);
+        }
         BenchCommand::Selfplay(options) => {
             set_threads(options.threads)?;
             let device = options.device;
@@ -149,30 +160,11 @@ impl BackendTask for SelfPlayTask {
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<String> {
         let options = self.0;
-        if options.rounds == 0 || options.concurrent == 0 {
-            bail!("--rounds and --concurrent must be at least 1");
-        }
         let config = net_config(&options.net)?;
-        let search = SearchConfig { leaves_per_wave: options.leaves, ..SearchConfig::medium() };
-        search.validate().context("invalid --leaves")?;
-        let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: options.max_batch, overlap: options.overlap })
-            .context("invalid --max-batch")?;
         B::seed(&device, derive_seed(options.seed, &[0]));
         let mut net = NetEvaluator::new(config.init::<B>(&device), device);
-        let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.seed, &[1]))
-            .into_iter()
-            .map(|round| Deal { setup: Setup::Round(round), lineup: vec![0; PLAYERS] })
-            .collect();
-
         let mut recording = Recording { inner: &mut net, sizes: Vec::new(), sample: Vec::new() };
-        let start = Instant::now();
-        let stats = {
-            let mut players = [Player::Agent { search, evaluator: &mut recording }];
-            let (_, stats) =
-                play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.seed, &[2]), false, |_| {})?;
-            stats
-        };
-        let wall = start.elapsed().as_secs_f64();
+        let (search, wall, stats) = play_reference(&options, &mut recording)?;
         let Recording { sizes, sample, .. } = recording;
         if sample.is_empty() {
             bail!("self-play made no network call");
@@ -184,35 +176,11 @@ impl BackendTask for SelfPlayTask {
         let mut sizes = sizes;
         sizes.sort_unstable();
 
-        let per_second = |count: u64| count as f64 / wall;
-        let nn = per_second(stats.evaluations);
-        let mut out = String::new();
-        out += &format!(
-            "bench selfplay: {} rounds of {PLAYERS} players x {CARDS} cards, search {} worlds x {} simulations (K = {}), \
-             net {} ({} parameters), device {}, concurrent {}, max batch {}, overlap {}, threads {}\n",
-            options.rounds,
-            search.worlds,
-            search.simulations,
-            search.leaves_per_wave,
-            options.net,
-            config.param_count(),
-            options.device,
-            options.concurrent,
-            options.max_batch,
-            if options.overlap { "on" } else { "off" },
-            rayon::current_num_threads(),
-        );
-        out += &format!("wall s: {wall:.3}\n");
-        out += &format!("rounds/min: {:.1}\n", options.rounds as f64 * 60.0 / wall);
-        out += &format!("positions/s: {:.1}\n", per_second(stats.searches));
-        out += &format!("nn evals/s: {nn:.0}\n");
-        out += &format!("nn batch mean: {mean:.1}\n");
+        let nn = stats.evaluations as f64 / wall;
+        let network = format!("net {} ({} parameters), device {}", options.net, config.param_count(), options.device);
+        let mut out = report_head(&options, &search, &network, wall, &stats);
         out += &format!("nn batch p50: {}\n", percentile(&sizes, 0.5));
         out += &format!("nn batch p90: {}\n", percentile(&sizes, 0.9));
-        out += &format!("nn calls: {}\n", stats.batches);
-        out += &format!("evaluator busy %: {:.1}\n", 100.0 * stats.evaluator_busy_fraction());
-        out += &format!("selection busy %: {:.1}\n", 100.0 * stats.cpu_busy_fraction());
-        out += &format!("simulations/s: {:.0}\n", per_second(stats.simulations));
         out += &format!("encoding us/position: {:.2}\n", alone.encode_us);
         out += &format!("network-only batch: {at_mean}\n");
         out += &format!("network-only positions/s: {:.0}\n", alone.per_second);
@@ -220,6 +188,70 @@ impl BackendTask for SelfPlayTask {
         out += &format!("network-only positions/s at self-play's batch sizes: {replayed:.0}\n");
         Ok(out)
     }
+}
+
+/// Self-play of `options.rounds` reference rounds with `evaluator`: the search used, the wall
+/// time, and the driver's counters.
+fn play_reference(
+    options: &SelfPlayOptions,
+    evaluator: &mut dyn Evaluator,
+) -> anyhow::Result<(SearchConfig, f64, mcts::SearchStats)> {
+    if options.rounds == 0 || options.concurrent == 0 {
+        bail!("--rounds and --concurrent must be at least 1");
+    }
+    let search = SearchConfig { leaves_per_wave: options.leaves, ..SearchConfig::preset(options.search) };
+    search.validate().context("invalid --leaves")?;
+    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: options.max_batch, overlap: options.overlap })
+        .context("invalid --max-batch")?;
+    let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.seed, &[1]))
+        .into_iter()
+        .map(|round| Deal { setup: Setup::Round(round), lineup: vec![0; PLAYERS] })
+        .collect();
+    let start = Instant::now();
+    let mut players = [Player::Agent { search, evaluator }];
+    let (_, stats) =
+        play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.seed, &[2]), false, |_| {})?;
+    Ok((search, start.elapsed().as_secs_f64(), stats))
+}
+
+/// The lines every self-play report starts with.
+fn report_head(options: &SelfPlayOptions, search: &SearchConfig, network: &str, wall: f64, stats: &mcts::SearchStats) -> String {
+    let per_second = |count: u64| count as f64 / wall;
+    let mut out = format!(
+        "bench selfplay: {} rounds of {PLAYERS} players x {CARDS} cards, search {} worlds x {} simulations (K = {}), \
+         {network}, concurrent {}, max batch {}, overlap {}, threads {}\n",
+        options.rounds,
+        search.worlds,
+        search.simulations,
+        search.leaves_per_wave,
+        options.concurrent,
+        options.max_batch,
+        if options.overlap { "on" } else { "off" },
+        rayon::current_num_threads(),
+    );
+    out += &format!("wall s: {wall:.3}\n");
+    out += &format!("rounds/min: {:.1}\n", options.rounds as f64 * 60.0 / wall);
+    out += &format!("positions/s: {:.1}\n", per_second(stats.searches));
+    out += &format!("nn evals/s: {:.0}\n", per_second(stats.evaluations));
+    out += &format!("nn batch mean: {:.1}\n", stats.mean_batch());
+    out += &format!("nn calls: {}\n", stats.batches);
+    out += &format!("evaluator busy %: {:.1}\n", 100.0 * stats.evaluator_busy_fraction());
+    out += &format!("selection busy %: {:.1}\n", 100.0 * stats.cpu_busy_fraction());
+    out += &format!("simulations/s: {:.0}\n", per_second(stats.simulations));
+    out
+}
+
+/// `--no-network`: the reference self-play with everything but the network, so the rate is
+/// what the host can prepare (per core: the figure a GPU host multiplies by its cores).
+fn host_ceiling(options: &SelfPlayOptions) -> anyhow::Result<String> {
+    let mut evaluator = NoNetworkEvaluator::new(ValueHead::Round);
+    let (search, wall, stats) = play_reference(options, &mut evaluator)?;
+    let cores = rayon::current_num_threads();
+    let per_core = stats.evaluations as f64 / wall / cores as f64;
+    let mut out = report_head(options, &search, "no network (fixed outputs)", wall, &stats);
+    out += &format!("evals/s per core: {per_core:.0}\n");
+    out += &format!("host us per evaluation (core time): {:.3}\n", 1e6 / per_core);
+    Ok(out)
 }
 
 /// Rounds of the reference: 4 players x 5 cards, random dealer and trump.

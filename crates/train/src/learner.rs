@@ -14,7 +14,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
 
 use crate::config::TrainingConfig;
-use crate::evaluator::encode_batch;
+use blobnet::evaluator::encode_batch;
 use crate::table::Example;
 
 /// One training row in this many is encoded without the other seats' hands, so that the network

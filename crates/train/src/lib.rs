@@ -8,7 +8,6 @@ pub mod chart;
 pub mod checkpoint;
 pub mod config;
 pub mod engine;
-pub mod evaluator;
 pub mod learner;
 pub mod metrics;
 pub mod play;

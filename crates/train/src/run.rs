@@ -23,7 +23,7 @@ use crate::arena::{mirrored_deals, play_match, MatchResult};
 use crate::buffer::ReplayBuffer;
 use crate::checkpoint::{load_checkpoint, RunDir, State};
 use crate::config::{Mode, TrainConfig};
-use crate::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
+use blobnet::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
 use crate::learner::{Learner, Losses};
 use crate::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
 use crate::seed::derive_seed;

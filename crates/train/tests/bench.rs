@@ -53,6 +53,23 @@ fn bench_selfplay_reports_sane_figures() {
 }
 
 #[test]
+fn bench_selfplay_without_network_reports_the_host_ceiling() {
+    let output = blob(&["bench", "selfplay", "--no-network", "--rounds", "20", "--concurrent", "8", "--threads", "2"]);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let report = fields(&output);
+    let get = |name: &str| *report.get(name).unwrap_or_else(|| panic!("no {name:?} in {report:?}"));
+    assert!(stdout.contains("no network (fixed outputs)"), "{stdout}");
+    assert!(stdout.contains("threads 2"), "{stdout}");
+    let (total, per_core, host_us) = (get("nn evals/s"), get("evals/s per core"), get("host us per evaluation (core time)"));
+    assert!(total > 0.0 && per_core > 0.0, "{stdout}");
+    // Per core over the two threads, and the core time per evaluation is its inverse.
+    assert!((per_core * 2.0 / total - 1.0).abs() < 1e-3, "{stdout}");
+    assert!((host_us * per_core / 1e6 - 1.0).abs() < 1e-3, "{stdout}");
+    assert!(get("simulations/s") >= 30.0 * get("positions/s"));
+    assert!(!report.contains_key("network-only positions/s"), "no network figures without a network");
+}
+
+#[test]
 fn bench_train_reports_examples_per_second() {
     let report = fields(&blob(&["bench", "train", "--net", "tiny", "--steps", "2", "--batch", "16"]));
     let rate = report["examples/s"];

@@ -104,7 +104,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     let rho = state["expected_round_score"].as_f64().unwrap() as f32;
     assert_eq!(
         train::agent::checkpoint_value_head(&checkpoint(&run, 2)).unwrap(),
-        train::evaluator::ValueHead::Game { expected_round_score: rho }
+        blobnet::evaluator::ValueHead::Game { expected_round_score: rho }
     );
     assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "evaluation still plays lone rounds");
 

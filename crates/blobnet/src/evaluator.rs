@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use blobnet::{encode, legal_mask, mask_row, BlobNet, ACTIONS, FEATURES, VALUES};
+use crate::encode::{encode, legal_mask, mask_row, ACTIONS, FEATURES};
+use crate::net::{BlobNet, VALUES};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use game::{GameContext, Round};
@@ -32,9 +33,7 @@ pub enum ValueHead {
 pub struct NetEvaluator<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,
-    head: ValueHead,
-    features: Vec<f32>,
-    masks: Vec<f32>,
+    host: HostSide,
     /// Time spent in `evaluate` and positions evaluated, for throughput reports.
     pub busy: Duration,
     pub positions: u64,
@@ -44,15 +43,96 @@ pub struct NetEvaluator<B: Backend> {
 impl<B: Backend> NetEvaluator<B> {
     /// An evaluator of a network trained on lone rounds.
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetEvaluator<B> {
-        NetEvaluator { net, device, head: ValueHead::Round, features: Vec::new(), masks: Vec::new(), busy: Duration::ZERO, positions: 0, calls: 0 }
+        NetEvaluator { net, device, host: HostSide::new(ValueHead::Round), busy: Duration::ZERO, positions: 0, calls: 0 }
     }
 
     pub fn with_value_head(self, head: ValueHead) -> NetEvaluator<B> {
-        NetEvaluator { head, ..self }
+        NetEvaluator { host: HostSide::new(head), ..self }
     }
 
     pub fn net(&self) -> &BlobNet<B> {
         &self.net
+    }
+}
+
+/// Everything [`NetEvaluator`] does on the host, with a fixed output (a uniform policy, every
+/// seat valued 0.5) in place of the network: encoding into the batch buffers, the copies that
+/// hand them to a device, and writing the outputs back by seat. `blob bench selfplay
+/// --no-network` measures with it how many evaluations a host can prepare per second, the
+/// ceiling of any device it feeds.
+pub struct NoNetworkEvaluator {
+    host: HostSide,
+    policy: Vec<f32>,
+    values: Vec<f32>,
+}
+
+impl NoNetworkEvaluator {
+    pub fn new(head: ValueHead) -> NoNetworkEvaluator {
+        NoNetworkEvaluator { host: HostSide::new(head), policy: Vec::new(), values: Vec::new() }
+    }
+}
+
+impl Evaluator for NoNetworkEvaluator {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        self.host.encode(batch);
+        // The copies a device upload makes of the two buffers (as `NetEvaluator` hands them over).
+        let upload = (self.host.features.clone(), self.host.masks.clone());
+        std::hint::black_box(&upload);
+        self.policy.resize(batch.len() * ACTIONS, 1.0 / ACTIONS as f32);
+        self.values.resize(batch.len() * VALUES, 0.5);
+        self.host.decode(batch, &self.policy, &self.values, out);
+    }
+}
+
+/// The host's half of a network evaluation, shared by [`NetEvaluator`] and
+/// [`NoNetworkEvaluator`]: batch encoding into reused buffers, and the outputs written back by
+/// absolute seat on the round scale.
+struct HostSide {
+    head: ValueHead,
+    features: Vec<f32>,
+    masks: Vec<f32>,
+}
+
+impl HostSide {
+    fn new(head: ValueHead) -> HostSide {
+        HostSide { head, features: Vec::new(), masks: Vec::new() }
+    }
+
+    /// The context a leaf is encoded with. A round-value net never saw the GAME block: in a
+    /// whole game it plays each round for that round's score, as it was trained to; a game
+    /// net sees a leaf without context (the lone rounds of evaluation matches) as a one-round
+    /// game.
+    fn context(head: ValueHead, leaf: &Leaf) -> Option<GameContext> {
+        match head {
+            ValueHead::Round => None,
+            ValueHead::Game { .. } => Some(leaf.game.unwrap_or_else(GameContext::single_round)),
+        }
+    }
+
+    fn encode(&mut self, batch: &[Leaf]) {
+        let head = self.head;
+        encode_batch(batch, |leaf| HostSide::context(head, leaf), &mut self.features, &mut self.masks);
+    }
+
+    /// Write row i of `policy` (`[n, ACTIONS]`) and `values` (`[n, VALUES]`, relative to the
+    /// leaf's seat to act, on the head's scale) into `out[i]`: values by absolute seat, on the
+    /// round scale.
+    fn decode(&self, batch: &[Leaf], policy: &[f32], values: &[f32], out: &mut [Evaluation]) {
+        for (i, (leaf, eval)) in batch.iter().zip(out.iter_mut()).enumerate() {
+            eval.policy.copy_from_slice(&policy[i * ACTIONS..(i + 1) * ACTIONS]);
+            let info = &leaf.info;
+            let players = info.view().players();
+            let to_round_scale = |value: f32| match (self.head, HostSide::context(self.head, leaf)) {
+                (ValueHead::Game { expected_round_score }, Some(game)) => {
+                    let later_max = game.later_rounds_max(players).expect("game contexts come from a schedule");
+                    round_value(value, (10 + info.view().cards()) as f32, later_max as f32, expected_round_score)
+                }
+                _ => value,
+            };
+            for relative in 0..players {
+                eval.values[(info.observer() + relative) % players] = to_round_scale(values[i * VALUES + relative]);
+            }
+        }
     }
 }
 
@@ -106,39 +186,11 @@ where
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let start = Instant::now();
         let n = batch.len();
-        let lone_round = match self.head {
-            ValueHead::Round => None,
-            ValueHead::Game { .. } => Some(GameContext::single_round()),
-        };
-        // A round-value net never saw the GAME block: in a whole game it plays each round for
-        // that round's score, as it was trained to.
-        let head = self.head;
-        let game_of = |leaf: &Leaf| match head {
-            ValueHead::Round => None,
-            ValueHead::Game { .. } => leaf.game.or(lone_round),
-        };
-        encode_batch(batch, game_of, &mut self.features, &mut self.masks);
-        let input = Tensor::from_data(TensorData::new(self.features.clone(), [n, FEATURES]), &self.device);
-        let legal = Tensor::from_data(TensorData::new(self.masks.clone(), [n, ACTIONS]), &self.device);
+        self.host.encode(batch);
+        let input = Tensor::from_data(TensorData::new(self.host.features.clone(), [n, FEATURES]), &self.device);
+        let legal = Tensor::from_data(TensorData::new(self.host.masks.clone(), [n, ACTIONS]), &self.device);
         let (policy, values) = self.net.predict(input, legal);
-        for (i, (leaf, eval)) in batch.iter().zip(out.iter_mut()).enumerate() {
-            eval.policy.copy_from_slice(&policy[i * ACTIONS..(i + 1) * ACTIONS]);
-            let info = &leaf.info;
-            let players = info.view().players();
-            let later_max = match (self.head, leaf.game.or(lone_round)) {
-                (ValueHead::Game { .. }, Some(game)) => game.later_rounds_max(players).expect("game contexts come from a schedule"),
-                _ => 0,
-            };
-            let to_round_scale = |value: f32| match self.head {
-                ValueHead::Round => value,
-                ValueHead::Game { expected_round_score } => {
-                    round_value(value, (10 + info.view().cards()) as f32, later_max as f32, expected_round_score)
-                }
-            };
-            for relative in 0..players {
-                eval.values[(info.observer() + relative) % players] = to_round_scale(values[i * VALUES + relative]);
-            }
-        }
+        self.host.decode(batch, &policy, &values, out);
         self.busy += start.elapsed();
         self.positions += n as u64;
         self.calls += 1;
