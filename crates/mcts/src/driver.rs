@@ -249,6 +249,14 @@ impl BatchedSearcher {
         self.run_streaming(searches, evaluator, |_, _| None)
     }
 
+    /// Search one decision to its end: what a program answering one question at a time (the
+    /// engine, a person's table) needs.
+    pub fn decide(&mut self, search: Search, evaluator: &mut dyn Evaluator) -> Result<SearchResult, SearchError> {
+        let mut searches = [search];
+        self.run(&mut searches, evaluator)?;
+        Ok(*searches[0].result().expect("a search that ran to its end has a result"))
+    }
+
     /// Like `run`, but each slot of `searches` is a stream of decisions: whenever the search
     /// in slot i finishes (or is a forced move), `refill(i, &result)` is called on this thread
     /// and may return the slot's next search, which joins the next wave at once. Returns when

@@ -8,7 +8,7 @@
 
 use game::{Action, Actions, Round, MAX_PLAYERS};
 
-use crate::config::SearchConfig;
+use crate::config::{OpponentModel, SearchConfig};
 use crate::evaluator::ACTIONS;
 
 pub(crate) const ROOT: u32 = 0;
@@ -150,6 +150,10 @@ impl Tree {
     fn best_child(&self, node: u32, config: &SearchConfig) -> u32 {
         let parent = &self.nodes[node as usize];
         let vl = config.virtual_visits as f32;
+        // An opponent following its policy: visits in proportion to the priors (the child
+        // furthest below its share), whatever the values.
+        let follows_prior =
+            config.opponent_model == OpponentModel::Policy && parent.actor != self.nodes[ROOT as usize].actor;
         let parent_visits = parent.visits as f32 + parent.in_flight as f32 * vl;
         let explore = config.c_puct * parent_visits.sqrt();
         // The parent has been evaluated (visits >= 1) before it has children.
@@ -165,7 +169,8 @@ impl Tree {
             } else {
                 fpu
             };
-            let score = q + explore * child.prior / (1.0 + visits);
+            let share = child.prior / (1.0 + visits);
+            let score = if follows_prior { share } else { q + explore * share };
             if score > best_score {
                 best_score = score;
                 best = index as u32;

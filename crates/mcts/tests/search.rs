@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use game::{Action, Card, CardSet, Determinizer, GameContext, InfoSet, Round, Suit};
 use mcts::{
-    BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, RolloutEvaluator, Search, SearchConfig,
-    SearchError, SearchResult, SearchStats, UniformEvaluator,
+    BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, OpponentModel, Preset, RolloutEvaluator, Search,
+    SearchConfig, SearchError, SearchResult, SearchStats, UniformEvaluator,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,10 +25,8 @@ fn apply_all(round: &mut Round, actions: &[Action]) {
 }
 
 fn search_one(info: &InfoSet, config: &SearchConfig, seed: u64, evaluator: &mut dyn Evaluator) -> SearchResult {
-    let mut searches = vec![Search::new(info, config, seed).unwrap()];
     let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
-    searcher.run(&mut searches, evaluator).unwrap();
-    *searches[0].result().unwrap()
+    searcher.decide(Search::new(info, config, seed).unwrap(), evaluator).unwrap()
 }
 
 /// Two cards each, spades trump, dealer 0. Hearts are led to trick 1 and seat 0, void in
@@ -79,6 +77,47 @@ fn search_finds_the_play_that_makes_the_bid() {
     let result = search_one(&two_aces(1).info_set(0), &config, 0, &mut evaluator);
     let value = result.root_values.unwrap()[0];
     assert!(value > 0.7 && value <= 11.0 / 12.0 + 1e-5, "root value of seat 0: {value}");
+}
+
+/// Seat 2 bids after the searcher (seat 1) in a five-card round of three (long enough that the
+/// search stays among the evaluator's leaves rather than finished rounds). Its prior says it
+/// bids 0 nine times in ten; inside the world its values say bid 1 (worth 1 to it and 0 to the
+/// searcher, against bid 0's 0 and 1).
+struct TemptedOpponent;
+
+impl Evaluator for TemptedOpponent {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
+            eval.policy = [0.0; mcts::ACTIONS];
+            eval.policy[Action::Bid(0).index()] = 0.9;
+            eval.policy[Action::Bid(1).index()] = 0.1;
+            eval.values = [0.5; game::MAX_PLAYERS];
+            match leaf.info.view().bid(2) {
+                Some(1) => (eval.values[1], eval.values[2]) = (0.0, 1.0),
+                Some(_) => (eval.values[1], eval.values[2]) = (1.0, 0.0),
+                None => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn opponents_follow_their_prior_under_the_policy_model() {
+    let hands = [cards("2c 3c 4c 5c 6c"), cards("7c 8c 9c Tc Jc"), cards("Qc Kc Ac 2d 3d")];
+    let round = Round::new(3, 5, 0, None, &hands).unwrap();
+    let base = SearchConfig { worlds: 1, simulations: 400, leaves_per_wave: 1, ..SearchConfig::medium().for_play() };
+    let value = |opponent_model| {
+        let config = SearchConfig { opponent_model, ..base };
+        search_one(&round.info_set(1), &config, 1, &mut TemptedOpponent).root_values.unwrap()[1]
+    };
+    // PUCT: seat 2 soon finds its bid 1, which leaves the searcher nothing.
+    let searching = value(OpponentModel::Search);
+    assert!(searching < 0.2, "searcher's root value {searching}");
+    // As its prior says: bid 0 in about 9 of 10 visits, so the searcher expects about 0.9.
+    let following = value(OpponentModel::Policy);
+    assert!((following - 0.9).abs() < 0.06, "searcher's root value {following}");
+    assert_eq!("policy".parse::<OpponentModel>(), Ok(OpponentModel::Policy));
+    assert!("minimax".parse::<OpponentModel>().unwrap_err().contains("search or policy"));
 }
 
 #[test]

@@ -69,7 +69,7 @@ pub struct State {
 #[serde(deny_unknown_fields)]
 struct StateFile {
     format: u32,
-    /// CRC-32 of `sealed` serialised compactly.
+    /// CRC-32 of `sealed` serialised compactly, its fields in the order of the file.
     crc32: u32,
     sealed: Sealed,
 }
@@ -140,11 +140,14 @@ fn read_sealed(checkpoint: &Path) -> Result<Sealed, StateError> {
     if value.get("format").is_none() {
         return Err(StateError::OldFormat { path });
     }
+    // The seal is checked on the parsed text itself (fields in file order), not on the state
+    // read back: a field this build defaults must not make an older file look damaged.
+    let sealed_crc = value.get("sealed").map(seal);
     let file: StateFile = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
     if file.format != STATE_FORMAT {
         return Err(corrupt(format!("format {}, this build reads format {STATE_FORMAT}", file.format)));
     }
-    if seal(&file.sealed) != file.crc32 {
+    if sealed_crc != Some(file.crc32) {
         return Err(corrupt("checksum mismatch: the file was edited or damaged".into()));
     }
     if let Some(named) = iteration_of(checkpoint) {
@@ -155,8 +158,9 @@ fn read_sealed(checkpoint: &Path) -> Result<Sealed, StateError> {
     Ok(file.sealed)
 }
 
-fn seal(sealed: &Sealed) -> u32 {
-    checksum(&[&serde_json::to_vec(sealed).expect("state serialises")])
+/// The checksum of a sealed part: CRC-32 of its compact JSON.
+fn seal(sealed: &serde_json::Value) -> u32 {
+    checksum(&[&serde_json::to_vec(sealed).expect("values serialise")])
 }
 
 fn file_sum(path: &Path) -> io::Result<FileSum> {
@@ -426,7 +430,10 @@ impl RunDir {
             sums.insert(file.to_string(), file_sum(&path).with_context(|| format!("reading back {}", path.display()))?);
         }
         let sealed = Sealed { state: state.clone(), files: sums };
-        let file = StateFile { format: STATE_FORMAT, crc32: seal(&sealed), sealed };
+        // Sealed as a reader will see it: the text parsed back (an f32 goes in as written, not
+        // widened as `to_value` would).
+        let as_read: serde_json::Value = serde_json::from_slice(&serde_json::to_vec(&sealed)?)?;
+        let file = StateFile { format: STATE_FORMAT, crc32: seal(&as_read), sealed };
         let text = serde_json::to_string_pretty(&file)?;
         write_atomically(&temp.join(STATE), |w| w.write_all(text.as_bytes()))?;
         files::publish_dir(&temp, &dir)?;

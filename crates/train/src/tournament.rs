@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use game::{Bot, HeuristicBot, PimcBot, RandomBot};
-use mcts::{BatchedSearcher, DriverConfig, SearchConfig};
+use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig};
 
 use crate::agent::load_cpu_evaluator;
 use crate::arena::{mean_ci, replayed_deals, replayed_games};
@@ -126,6 +126,8 @@ pub struct ArenaOptions {
     pub game: Option<usize>,
     /// The exploration constant of network entrants' searches (`None`: the search default).
     pub c_puct: Option<f32>,
+    /// How the other seats choose in network entrants' worlds (`None`: the search default).
+    pub opponent_model: Option<OpponentModel>,
     pub deals: usize,
     pub seed: u64,
     pub concurrent: usize,
@@ -166,7 +168,11 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
             (None, search) => Player::Agent {
                 search: {
                     let search = search.expect("an entrant is a bot or a network");
-                    SearchConfig { c_puct: options.c_puct.unwrap_or(search.c_puct), ..search }
+                    SearchConfig {
+                        c_puct: options.c_puct.unwrap_or(search.c_puct),
+                        opponent_model: options.opponent_model.unwrap_or(search.opponent_model),
+                        ..search
+                    }
                 },
                 evaluator: nets.next().expect("one evaluator per network entrant"),
             },
@@ -306,7 +312,7 @@ mod tests {
     use mcts::{Evaluation, Evaluator, Leaf, Search};
     use rand::SeedableRng;
 
-    use crate::evaluator::NetEvaluator;
+    use blobnet::evaluator::NetEvaluator;
 
     #[test]
     fn entrants_parse_and_print_back() {

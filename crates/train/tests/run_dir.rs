@@ -46,7 +46,7 @@ fn refused(scratch: &Scratch, config: &str, extra: &[&str], needles: &[&str]) {
 fn a_missing_or_bad_latest_is_an_error_that_says_how_to_go_on() {
     let scratch = Scratch::new();
     let config = with_iterations(&tiny_config(), 3);
-    scratch.train_ok(&with_iterations(&tiny_config(), 2), &[]);
+    scratch.train_ok(&tiny_config(), &[]);
     let latest = scratch.run_dir().join("checkpoints/latest");
     let newest = scratch.checkpoint(2);
     let hint = format!("--resume {}", newest.display());
@@ -164,4 +164,35 @@ fn another_trainer_in_the_same_directory_is_refused() {
     assert!(!output.status.success() && stderr(&output).contains("another trainer is using"), "{}", stderr(&output));
     drop(lock);
     scratch.train_ok(&tiny_config(), &[]);
+}
+
+/// Remove every field named `name`, at any depth.
+fn without_field(value: &mut serde_json::Value, name: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.shift_remove(name);
+            map.values_mut().for_each(|v| without_field(v, name));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| without_field(v, name)),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_checkpoint_from_before_a_config_field_existed_still_resumes() {
+    let scratch = Scratch::new();
+    scratch.train_ok(&tiny_config(), &["--stop-after", "1"]);
+    let state_path = scratch.checkpoint(1).join("state.json");
+    // What a build without the search's `opponent_model` wrote: the field absent, the seal
+    // taken over the file's own fields in their order.
+    let mut state: serde_json::Value = serde_json::from_str(&fs::read_to_string(&state_path).unwrap()).unwrap();
+    let text = serde_json::to_string(&state).unwrap();
+    assert!(text.contains("\"opponent_model\""), "the field is written today: {text}");
+    without_field(&mut state["sealed"], "opponent_model");
+    let seal = crc32fast::hash(&serde_json::to_vec(&state["sealed"]).unwrap());
+    state["crc32"] = seal.into();
+    fs::write(&state_path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    // The field takes its default, and the run goes on from the checkpoint.
+    scratch.train_ok(&tiny_config(), &[]);
+    assert_eq!(scratch.metrics_text().lines().count(), 2);
 }
