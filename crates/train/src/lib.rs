@@ -14,5 +14,7 @@ pub mod play;
 pub mod replay;
 pub mod run;
 pub mod seed;
+pub mod serve;
 pub mod table;
 pub mod tournament;
+pub mod web_table;

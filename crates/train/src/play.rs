@@ -1,4 +1,5 @@
-//! `blob play`: a person plays rounds in the terminal against the agent or baseline bots.
+//! `blob play`: a person plays rounds, or a whole game by the schedule, in the terminal against
+//! the agent or baseline bots.
 //!
 //! Line-based on purpose (no terminal control), so that scripts and tests can drive it: before
 //! each of the person's decisions a line `legal: ...` lists the legal inputs, then a `> `
@@ -8,20 +9,22 @@
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
 
-use game::{Action, Card, CardSet, Phase, Round, Suit, TRUMP_CYCLE};
+use game::{Action, Card, CardSet, GameContext, Phase, Round, RoundSpec, Schedule, Suit, MAX_PLAYERS, TRUMP_CYCLE};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::agent::Agent;
 use crate::seed::derive_seed;
 
-/// The table: sizes, the person's seat, how many rounds, the deal seed.
+/// The table: sizes, the person's seat, how many rounds (or a whole game), the deal seed.
 #[derive(Clone, Copy, Debug)]
 pub struct Table {
     pub players: usize,
     pub cards: usize,
     pub seat: usize,
     pub rounds: usize,
+    /// A whole game by the schedule from this many cards, instead of `rounds` rounds of `cards`.
+    pub game: Option<usize>,
     pub seed: u64,
 }
 
@@ -37,22 +40,40 @@ struct Session<'a, R: BufRead, W: Write> {
     input: R,
     out: W,
     totals: Vec<i32>,
+    /// Rounds in the session.
+    rounds: usize,
 }
 
 /// Play `table.rounds` rounds of `table.cards` cards, the dealer moving left and trump
-/// following the game's cycle each round, with `opponents` in every seat but the person's.
+/// following the game's cycle each round (or the whole schedule of `table.game`), with
+/// `opponents` in every seat but the person's.
 pub fn play(table: Table, opponents: &mut Agent, input: impl BufRead, output: impl Write) -> anyhow::Result<()> {
     if table.seat >= table.players {
         anyhow::bail!("seat {} does not exist with {} players", table.seat, table.players);
     }
-    let mut session = Session { table, opponents, input, out: output, totals: vec![0; table.players] };
+    let specs: Vec<RoundSpec> = match table.game {
+        Some(start) => Schedule::new(table.players, start)?.rounds().collect(),
+        None => (0..table.rounds)
+            .map(|r| RoundSpec { cards: table.cards, dealer: r % table.players, trump: TRUMP_CYCLE[r % 5] })
+            .collect(),
+    };
+    let mut session = Session { table, opponents, input, out: output, totals: vec![0; table.players], rounds: specs.len() };
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(table.seed, &[0]));
     let names = session.opponents.describe();
     writeln!(session.out, "You are seat {} of {}; the other seats are {names}.", table.seat, table.players)?;
+    if let Some(start) = table.game {
+        writeln!(session.out, "A whole game from {start} cards: {} rounds.", specs.len())?;
+    }
     writeln!(session.out, "Type a number to bid, a card such as Ts or 9h to play, quit to leave.")?;
-    for r in 0..table.rounds {
-        let round = Round::deal(table.players, table.cards, r % table.players, TRUMP_CYCLE[r % 5], &mut rng)?;
-        if let Flow::Leave = session.round(r, round)? {
+    for (r, spec) in specs.iter().enumerate() {
+        let round = Round::deal(table.players, spec.cards, spec.dealer, spec.trump, &mut rng)?;
+        // A network trained on whole games sees the game around the round.
+        let game = table.game.map(|_| {
+            let mut totals = [0; MAX_PLAYERS];
+            totals[..table.players].copy_from_slice(&session.totals);
+            GameContext { round_index: r, rounds: specs.len(), totals }
+        });
+        if let Flow::Leave = session.round(r, round, game)? {
             writeln!(session.out, "Bye.")?;
             return Ok(());
         }
@@ -100,12 +121,12 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
         (0..self.table.players).map(|s| format!("{} {}", self.name(s), value(s))).collect::<Vec<_>>().join(", ")
     }
 
-    fn round(&mut self, index: usize, mut round: Round) -> anyhow::Result<Flow> {
+    fn round(&mut self, index: usize, mut round: Round, game: Option<GameContext>) -> anyhow::Result<Flow> {
         writeln!(
             self.out,
             "\n=== Round {} of {}: {} cards each, dealer seat {}, trump {} ===",
             index + 1,
-            self.table.rounds,
+            self.rounds,
             round.cards(),
             round.dealer(),
             trump_name(round.trump())
@@ -120,7 +141,7 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
                 }
             } else {
                 let start = Instant::now();
-                let decision = self.opponents.act(&round.info_set(seat))?;
+                let decision = self.opponents.act_in(&round.info_set(seat), game)?;
                 // Thinking time, for the search agent only: it is what the 500 ms budget is about.
                 let time = match decision.search {
                     Some(_) => format!(" ({} ms)", start.elapsed().as_millis()),

@@ -105,6 +105,19 @@ fn a_full_round_against_heuristic_bots_with_illegal_inputs_refused() {
 }
 
 #[test]
+fn a_whole_game_by_the_schedule() {
+    // 3 players from 2 cards: 2, three rounds of 1, 2 again.
+    let transcript = play_scripted(&["--players", "3", "--game", "2", "--seed", "5", "--opponents", "random"]);
+    assert!(transcript.contains("A whole game from 2 cards: 5 rounds."), "{transcript}");
+    for (round, cards, dealer, trump) in [(1, 2, 0, "s"), (2, 1, 1, "h"), (4, 1, 0, "d"), (5, 2, 1, "none (no trump)")] {
+        let header = format!("Round {round} of 5: {cards} cards each, dealer seat {dealer}, trump {trump}");
+        assert!(transcript.contains(&header), "{header:?} missing: {transcript}");
+    }
+    assert_eq!(transcript.matches("Round over.").count(), 5, "{transcript}");
+    assert!(transcript.contains("Game over. Totals:"), "{transcript}");
+}
+
+#[test]
 fn several_rounds_against_the_agent_from_a_checkpoint_directory() {
     let dir = tempfile::tempdir().unwrap();
     let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use train::agent::{Agent, BotKind};
 use train::play::{play_in_terminal, Table};
+use train::web_table::SeatKind;
 
 #[derive(Parser)]
 #[command(name = "blob", version, about = "Tools for the Blob trainer")]
@@ -33,6 +34,9 @@ enum Command {
     /// deals with seats rotated; print mean score per round with 95% intervals, exact-bid rate,
     /// bid distribution, pairwise win rates and paired advantages with 95% intervals.
     Arena(ArenaArgs),
+    /// Play in the browser: serves a page and its API on a loopback address (whole games or
+    /// single rounds against the agent or bots, the agent's view of your decisions, records).
+    Serve(ServeArgs),
     /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(train::bench::BenchCommand),
@@ -78,11 +82,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cards: args.cards.0,
                 game: args.game,
                 c_puct: args.c_puct,
+                opponent_model: args.opponent_model,
                 deals: args.deals,
                 seed: args.seed,
                 concurrent: args.concurrent,
             };
             print!("{}", train::tournament::run_arena(&options)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            let opponents = args.opponents.unwrap_or(if args.checkpoint.is_some() { SeatKind::Agent } else { SeatKind::Heuristic });
+            if args.max_games == 0 {
+                anyhow::bail!("--max-games must be at least 1");
+            }
+            let options = train::serve::ServeOptions { checkpoint: args.checkpoint, opponents, max_games: args.max_games, seed: args.seed };
+            train::serve::serve(&args.addr, options)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => {
@@ -112,6 +126,11 @@ struct ArenaArgs {
     /// Exploration constant of the network entrants' searches (default: the search's own).
     #[arg(long)]
     c_puct: Option<f32>,
+    /// How the other seats choose inside the network entrants' sampled worlds: `search`
+    /// (their own PUCT, seeing every hand there) or `policy` (as their prior predicts);
+    /// default: the search's own.
+    #[arg(long)]
+    opponent_model: Option<mcts::OpponentModel>,
     /// Deals (rounds, or games with --game); each is played once per seat rotation.
     #[arg(long, default_value_t = 200)]
     deals: usize,
@@ -120,6 +139,25 @@ struct ArenaArgs {
     /// Rounds in flight at once (their searches share network calls).
     #[arg(long, default_value_t = 256)]
     concurrent: usize,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The agent: a network file or checkpoint directory (searched at the play settings).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Address to listen on; loopback unless told otherwise (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// The other seats: agent (the default with --checkpoint), heuristic (the default
+    /// without), pimc or random; the page can choose per game.
+    #[arg(long)]
+    opponents: Option<SeatKind>,
+    /// Most games kept open at once (one idle for 30 minutes is closed to make room).
+    #[arg(long, default_value_t = 64)]
+    max_games: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -159,6 +197,10 @@ struct PlayArgs {
     /// Rounds to play; the dealer moves left and trump cycles s, h, c, d, none.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// Play a whole game by the schedule from C cards (C down to 2, P rounds of 1, 2 up to
+    /// C) instead; `--cards` and `--rounds` are not used.
+    #[arg(long, value_name = "C", conflicts_with_all = ["cards", "rounds"])]
+    game: Option<usize>,
     /// Seed of the deals and the opponents (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
@@ -195,6 +237,6 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         (Opponents::Pimc, _) => Agent::bot(BotKind::Pimc, seed),
         (Opponents::Random, _) => Agent::bot(BotKind::Random, seed),
     };
-    let table = Table { players: args.players, cards: args.cards, seat: args.seat, rounds: args.rounds, seed };
+    let table = Table { players: args.players, cards: args.cards, seat: args.seat, rounds: args.rounds, game: args.game, seed };
     play_in_terminal(table, &mut agent)
 }
