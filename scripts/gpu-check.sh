@@ -54,7 +54,7 @@ check() {
 }
 
 # A `name: number` field of a bench report.
-field() { sed -n "s/^$2: //p" "$report/$1.txt" | head -n 1; }
+field() { sed -n "s|^$2: ||p" "$report/$1.txt" | head -n 1; }
 
 # target: report "label", value, comparison (ge), threshold.
 target() {
@@ -78,7 +78,9 @@ run() {
     done
     {
         echo "gpu-check on $(hostname) at $(date -u +%FT%TZ), device $device, $(nproc) cores"
-        command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+        if command -v nvidia-smi >/dev/null; then
+            nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+        fi
     } | tee -a "$report/summary.txt"
 
     if [ "$device" = cuda ]; then
