@@ -4,9 +4,10 @@
 #
 #   scripts/gpu-check.sh build       here, with cargo: release binaries with --features cuda,
 #                                    copied to target/gpu-check/bin (carry that folder over)
-#   scripts/gpu-check.sh run [DIR]   there, from the repository root: every check below, about
-#                                    6-8 minutes, each under its own time limit; the outputs and
-#                                    summary.txt go to DIR (default: $OUT, else target/gpu-check/report)
+#   scripts/gpu-check.sh run [DIR]   there, from the repository root: every check below, each
+#                                    under its own time limit (570 s in all at the most, so one
+#                                    10-minute device call holds it); the outputs and summary.txt
+#                                    go to DIR (default: $OUT, else target/gpu-check/report)
 #
 # A dry run of the script itself on a CPU: `scripts/gpu-check.sh build-cpu`, then
 # GPU_CHECK_DEVICE=cpu GPU_CHECK_ROUNDS=100 GPU_CHECK_CONFIG=configs/tiny.ron scripts/gpu-check.sh run
@@ -84,16 +85,16 @@ run() {
     } | tee -a "$report/summary.txt"
 
     if [ "$device" = cuda ]; then
-        check cuda-tests 120 "$bin/cuda-test" --ignored --nocapture
+        check cuda-tests 60 "$bin/cuda-test" --ignored --nocapture
     fi
-    check inference 180 "$bin/infer_bench" "$device" medium
-    check selfplay-medium 150 "$bin/blob" bench selfplay --device "$device" --search medium \
+    check inference 120 "$bin/infer_bench" "$device" medium
+    check selfplay-medium 90 "$bin/blob" bench selfplay --device "$device" --search medium \
         --rounds "$rounds" --concurrent 1024 --max-batch 8192
-    check selfplay-heavy 150 "$bin/blob" bench selfplay --device "$device" --search heavy \
+    check selfplay-heavy 90 "$bin/blob" bench selfplay --device "$device" --search heavy \
         --rounds $((rounds / 2)) --concurrent 1024 --max-batch 8192
-    check host-ceiling 60 "$bin/blob" bench selfplay --no-network --rounds "$rounds" --concurrent 1024 --max-batch 8192
-    check train-step 60 "$bin/blob" bench train --device "$device" --batch 1024 --steps 20
-    check medium-run 240 "$bin/train" --config "$config" --device "$device" \
+    check host-ceiling 30 "$bin/blob" bench selfplay --no-network --rounds "$rounds" --concurrent 1024 --max-batch 8192
+    check train-step 30 "$bin/blob" bench train --device "$device" --batch 1024 --steps 20
+    check medium-run 150 "$bin/train" --config "$config" --device "$device" \
         --run-dir "$report/medium-run" --fresh --stop-after 2
 
     echo "== targets (issue 15)" | tee -a "$report/summary.txt"
