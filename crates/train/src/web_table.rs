@@ -510,25 +510,17 @@ impl WebTable {
                 }
                 cards.push(card);
             }
+            let won_before: Vec<u8> = (0..self.spec.players).map(|seat| round.tricks_won(seat)).collect();
             round.apply_legal(action);
             if round.tricks_done() > trick_before && round.tricks_done() == done {
-                // The winner is the seat to lead next (or, at the end, who took the trick).
-                let winner = self.winner_of(leader, &cards);
+                // The rules engine scored the trick: its winner is the seat whose count rose.
+                let winner = (0..self.spec.players)
+                    .find(|&seat| round.tricks_won(seat) > won_before[seat])
+                    .expect("a finished trick has a winner");
                 return Some((leader, cards, winner));
             }
         }
         None
-    }
-
-    fn winner_of(&self, leader: usize, cards: &[Card]) -> usize {
-        let trump = self.round.trump();
-        let mut best = 0;
-        for (i, &card) in cards.iter().enumerate().skip(1) {
-            if game::round::beats(card, cards[best], trump) {
-                best = i;
-            }
-        }
-        (leader + best) % self.spec.players
     }
 }
 
