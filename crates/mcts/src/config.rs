@@ -89,6 +89,34 @@ pub struct SearchConfig {
     pub play_temperature: f32,
     /// How the other seats choose inside a sampled world.
     pub opponent_model: OpponentModel,
+    /// The shape of each world's search.
+    pub kind: SearchKind,
+}
+
+/// What is searched in each sampled world.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SearchKind {
+    /// A PUCT tree of `simulations` simulations; the most visited action is played.
+    #[default]
+    Puct,
+    /// Every legal action valued once by the evaluator in every world (`simulations` is not
+    /// used); the action with the best mean value over the worlds is played. PIMC with the
+    /// network's perfect-information value in place of playouts. For play only: its visits
+    /// are one per action and world, no policy target.
+    OnePly,
+}
+
+impl std::str::FromStr for SearchKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SearchKind, String> {
+        match text {
+            "puct" => Ok(SearchKind::Puct),
+            "one-ply" => Ok(SearchKind::OnePly),
+            _ => Err(format!("{text:?}: expected puct or one-ply")),
+        }
+    }
 }
 
 /// How the seats other than the searcher's choose at their nodes of a world's tree.
@@ -140,6 +168,7 @@ impl SearchConfig {
             bid_temperature: 1.0,
             play_temperature: 1.0,
             opponent_model: OpponentModel::Search,
+            kind: SearchKind::Puct,
         }
     }
 
@@ -163,7 +192,10 @@ impl SearchConfig {
 
     /// Most leaves one world can add to a batch in a wave.
     pub(crate) fn leaves_per_world_wave(&self) -> usize {
-        self.leaves_per_wave.min(self.simulations) as usize
+        match self.kind {
+            SearchKind::Puct => self.leaves_per_wave.min(self.simulations) as usize,
+            SearchKind::OnePly => self.leaves_per_wave as usize,
+        }
     }
 
     /// Most leaves one wave of a search with these settings hands out: worlds x

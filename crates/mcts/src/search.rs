@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 use thiserror::Error;
 
-use crate::config::{ConfigError, SearchConfig};
+use crate::config::{ConfigError, SearchConfig, SearchKind};
 use crate::evaluator::{Evaluation, Leaf, ACTIONS};
 use crate::tree::{Descent, Tree, ROOT};
 
@@ -278,8 +278,7 @@ impl Search {
                 counters.started = 1;
             }
             Stage::Running => {
-                let target = self.config.simulations;
-                if self.worlds.iter().all(|w| w.simulations == target) {
+                if self.worlds.iter().all(|w| w.simulations == self.target(w)) {
                     self.finish();
                 } else {
                     self.stage = Stage::Running;
@@ -325,13 +324,22 @@ impl Search {
         }
     }
 
-    /// Select up to K leaves in every world, never letting a world pass S simulations.
+    /// Simulations `world` gets: S, or one per root action in a one-ply search.
+    fn target(&self, world: &World) -> u32 {
+        match self.config.kind {
+            SearchKind::Puct => self.config.simulations,
+            SearchKind::OnePly => world.tree.root_child_count() as u32,
+        }
+    }
+
+    /// Select up to K leaves in every world, never letting a world pass its target.
     fn select(&mut self, counters: &mut WaveCounters) {
         let config = self.config;
+        let targets: Vec<u32> = self.worlds.iter().map(|w| self.target(w)).collect();
         for (index, world) in self.worlds.iter_mut().enumerate() {
             // Nothing is pending at the start of a wave, so this bounds completed plus
-            // pending simulations by S.
-            let attempts = config.leaves_per_wave.min(config.simulations - world.simulations);
+            // pending simulations by the target.
+            let attempts = (config.leaves_per_world_wave() as u32).min(targets[index] - world.simulations);
             for _ in 0..attempts {
                 match world.tree.descend(&world.round, &config) {
                     Descent::Leaf { node, round } => {
@@ -375,13 +383,32 @@ impl Search {
             Phase::Bidding => self.config.bid_temperature,
             Phase::Playing | Phase::Done => self.config.play_temperature,
         };
-        let index = choose(&visits, temperature, &mut self.rng);
+        let index = match self.config.kind {
+            SearchKind::Puct => choose(&visits, temperature, &mut self.rng),
+            SearchKind::OnePly => self.best_mean_value(),
+        };
         // `choose` returns a visited index, and only legal actions are visited.
         let action = legal.iter().find(|a| a.index() == index).unwrap_or_else(|| {
             legal.iter().next().expect("a position under search has legal actions")
         });
         self.result = Some(SearchResult { action, policy, visits, root_values: Some(root_values), forced: false });
         self.stage = Stage::Done;
+    }
+
+    /// The root action with the best value for the searcher, averaged over the worlds.
+    fn best_mean_value(&self) -> usize {
+        let mut sums = [0.0f32; ACTIONS];
+        for world in &self.worlds {
+            for (action, mean) in world.tree.root_means() {
+                sums[action] += mean;
+            }
+        }
+        let legal = self.info.view().legal_actions();
+        legal
+            .iter()
+            .map(|a| a.index())
+            .max_by(|&a, &b| sums[a].total_cmp(&sums[b]).then(b.cmp(&a)))
+            .unwrap_or(0)
     }
 
     /// Check every tree's invariants (between waves, once the root is expanded).
@@ -392,7 +419,7 @@ impl Search {
         for (index, world) in self.worlds.iter().enumerate() {
             world.tree.check().map_err(|e| format!("world {index}: {e}"))?;
             let root: u32 = world.tree.root_visits().map(|(_, v)| v).sum();
-            if root != world.simulations || world.simulations > self.config.simulations {
+            if root != world.simulations || world.simulations > self.target(world) {
                 return Err(format!("world {index}: root children {root}, simulations {}", world.simulations));
             }
         }

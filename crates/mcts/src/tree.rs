@@ -8,7 +8,7 @@
 
 use game::{Action, Actions, Round, MAX_PLAYERS};
 
-use crate::config::{OpponentModel, SearchConfig};
+use crate::config::{OpponentModel, SearchConfig, SearchKind};
 use crate::evaluator::ACTIONS;
 
 pub(crate) const ROOT: u32 = 0;
@@ -149,6 +149,10 @@ impl Tree {
     /// visits with value `virtual_loss` for the player choosing here.
     fn best_child(&self, node: u32, config: &SearchConfig) -> u32 {
         let parent = &self.nodes[node as usize];
+        if config.kind == SearchKind::OnePly && node == ROOT {
+            // Each root action once, in order: the caller stops after the last.
+            return parent.children().find(|&i| self.nodes[i].visits + self.nodes[i].in_flight == 0).unwrap_or(parent.first_child as usize) as u32;
+        }
         let vl = config.virtual_visits as f32;
         // An opponent following its policy: visits in proportion to the priors (the child
         // furthest below its share), whatever the values.
@@ -257,6 +261,14 @@ impl Tree {
     /// (action index, visits) of the root's children.
     pub(crate) fn root_visits(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
         self.nodes[self.nodes[ROOT as usize].children()].iter().map(|c| (c.action.index(), c.visits))
+    }
+
+    /// The root's visited children: action index and mean value for the root's actor.
+    pub(crate) fn root_means(&self) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.nodes[self.nodes[ROOT as usize].children()]
+            .iter()
+            .filter(|c| c.visits > 0)
+            .map(|c| (c.action.index(), c.value_sum / c.visits as f32))
     }
 
     /// Mean value per seat over the root's visits.

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use game::{Action, Card, CardSet, Determinizer, GameContext, InfoSet, Round, Suit};
 use mcts::{
     BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, OpponentModel, Preset, RolloutEvaluator, Search,
-    SearchConfig, SearchError, SearchResult, SearchStats, UniformEvaluator,
+    SearchConfig, SearchError, SearchKind, SearchResult, SearchStats, UniformEvaluator,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -118,6 +118,46 @@ fn opponents_follow_their_prior_under_the_policy_model() {
     assert!((following - 0.9).abs() < 0.06, "searcher's root value {following}");
     assert_eq!("policy".parse::<OpponentModel>(), Ok(OpponentModel::Policy));
     assert!("minimax".parse::<OpponentModel>().unwrap_err().contains("search or policy"));
+}
+
+/// Every prior on the first legal action, and seat 1's value its own bid / 10: PUCT spends its
+/// visits where the prior points, a one-ply search plays the best value.
+struct LowPriorHighBid;
+
+impl Evaluator for LowPriorHighBid {
+    fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+        for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
+            *eval = Evaluation::default();
+            let first = leaf.info.view().legal_actions().iter().next().unwrap();
+            eval.policy[first.index()] = 1.0;
+            eval.values[1] = leaf.info.view().bid(1).map_or(0.5, |b| b as f32 / 10.0);
+        }
+    }
+}
+
+#[test]
+fn one_ply_values_each_action_once_per_world_and_plays_the_best_mean() {
+    let config = SearchConfig { worlds: 7, leaves_per_wave: 3, kind: SearchKind::OnePly, ..SearchConfig::medium().for_play() };
+    // Seat 1 bids first in a 5-card round: bids 0..=5, the evaluator prefers 5.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let round = Round::deal(4, 5, 0, Some(Suit::Hearts), &mut rng).unwrap();
+    let one_ply = search_one(&round.info_set(1), &config, 2, &mut LowPriorHighBid);
+    assert_eq!(one_ply.action, Action::Bid(5));
+    for bid in 0..=5u8 {
+        assert_eq!(one_ply.visits[Action::Bid(bid).index()], 7, "bid {bid}: one visit per world");
+    }
+    assert_eq!(one_ply.visits.iter().sum::<u32>(), 7 * 6);
+    let puct = SearchConfig { kind: SearchKind::Puct, simulations: 12, ..config };
+    assert_eq!(search_one(&round.info_set(1), &puct, 2, &mut LowPriorHighBid).action, Action::Bid(0));
+    // Terminal children score exactly: the dealer holds 2♣, which never takes the trick, so
+    // bid 0 scores 10/11 and bid 1 nothing, in every world, whatever the evaluator says.
+    let mut dealer = ace_single();
+    dealer.apply(Action::Bid(1)).unwrap();
+    let result = search_one(&dealer.info_set(0), &config, 5, &mut UniformEvaluator { value: 0.9 });
+    assert_eq!(result.action, Action::Bid(0));
+    assert_eq!((result.visits[Action::Bid(0).index()], result.visits[Action::Bid(1).index()]), (7, 7));
+    assert_eq!("one-ply".parse::<SearchKind>(), Ok(SearchKind::OnePly));
+    assert!("two-ply".parse::<SearchKind>().unwrap_err().contains("puct or one-ply"));
 }
 
 #[test]

@@ -11,8 +11,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
-use crate::checkpoint::{read_value_training, StateError};
-use crate::config::Mode;
+use crate::program::run_dir::{read_value_training, StateError};
+use crate::program::config::Mode;
 use blobnet::evaluator::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 

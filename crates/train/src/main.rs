@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use blobnet::DeviceSpec;
 use clap::Parser;
-use train::config::TrainConfig;
-use train::run::{run, RunOptions};
+use train::program::config::TrainConfig;
+use train::program::run::{run, RunOptions};
 
 /// Train a Blob agent by self-play: each iteration plays rounds with batched MCTS and the
 /// current network, trains on a replay buffer, evaluates against baseline bots every few

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{net_outputs, stderr, temporaries, tiny_config, tiny_games_config, with_iterations, without_timings, Scratch};
-use train::buffer::ReplayBuffer;
+use train::program::buffer::ReplayBuffer;
 
 /// What a finished run leaves, as far as two runs of one config must agree.
 #[derive(Debug, PartialEq)]

@@ -109,7 +109,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "evaluation still plays lone rounds");
 
     // Every example carries its round's place in the game, and the totals before it.
-    let buffer = train::buffer::ReplayBuffer::load(&checkpoint(&run, 2).join("buffer.bin")).unwrap();
+    let buffer = train::program::buffer::ReplayBuffer::load(&checkpoint(&run, 2).join("buffer.bin")).unwrap();
     assert!(!buffer.is_empty());
     let contexts: Vec<_> = buffer.examples().iter().map(|e| e.game.expect("a game context")).collect();
     assert!(contexts.iter().all(|g| (g.rounds == 6 || g.rounds == 8) && g.round_index < g.rounds));
@@ -223,7 +223,7 @@ fn every_preset_is_valid() {
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ron") {
-            train::config::TrainConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            train::program::config::TrainConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
             names.push(path.file_stem().unwrap().to_string_lossy().to_string());
         }
     }

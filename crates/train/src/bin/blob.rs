@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use train::agent::{Agent, BotKind};
-use train::play::{play_in_terminal, Table};
-use train::web_table::SeatKind;
+use train::tools::play::{play_in_terminal, Table};
+use train::tools::web_table::SeatKind;
 
 #[derive(Parser)]
 #[command(name = "blob", version, about = "Tools for the Blob trainer")]
@@ -37,9 +37,20 @@ enum Command {
     /// Play in the browser: serves a page and its API on a loopback address (whole games or
     /// single rounds against the agent or bots, the agent's view of your decisions, records).
     Serve(ServeArgs),
+    /// Redraw a run's chart from its metrics.jsonl, as PNG and/or SVG.
+    Chart {
+        /// The run directory (holding metrics.jsonl).
+        run_dir: PathBuf,
+        /// Write the PNG here (default: RUN_DIR/chart.png unless --svg is given).
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Write an SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
     /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
     #[command(subcommand)]
-    Bench(train::bench::BenchCommand),
+    Bench(train::tools::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,17 +77,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, Some(kind)) => Agent::bot(kind, args.seed),
                 (None, None) => anyhow::bail!("give --checkpoint or --bot"),
             };
-            train::engine::serve(&mut agent, io::stdin().lock(), io::stdout().lock())?;
+            train::tools::engine::serve(&mut agent, io::stdin().lock(), io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay { file } => {
             let input = File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let summary = train::replay::replay_records(BufReader::new(input), io::stdout().lock())
+            let summary = train::tools::replay::replay_records(BufReader::new(input), io::stdout().lock())
                 .with_context(|| format!("reading {}", file.display()))?;
             Ok(if summary.failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Arena(args) => {
-            let options = train::tournament::ArenaOptions {
+            let options = train::matches::ArenaOptions {
                 entrants: args.entrants,
                 players: args.players,
                 cards: args.cards.0,
@@ -87,7 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seed: args.seed,
                 concurrent: args.concurrent,
             };
-            print!("{}", train::tournament::run_arena(&options)?);
+            print!("{}", train::matches::run_arena(&options)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
@@ -95,12 +106,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if args.max_games == 0 {
                 anyhow::bail!("--max-games must be at least 1");
             }
-            let options = train::serve::ServeOptions { checkpoint: args.checkpoint, opponents, max_games: args.max_games, seed: args.seed };
-            train::serve::serve(&args.addr, options)?;
+            let options = train::tools::serve::ServeOptions { checkpoint: args.checkpoint, opponents, max_games: args.max_games, seed: args.seed };
+            train::tools::serve::serve(&args.addr, options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chart { run_dir, png, svg } => {
+            let png = png.or_else(|| svg.is_none().then(|| run_dir.join("chart.png")));
+            let lines = train::program::metrics::redraw_chart(&run_dir, png.as_deref(), svg.as_deref())?;
+            for path in png.iter().chain(&svg) {
+                println!("{}: {lines} iterations", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => {
-            train::bench::run(command)?;
+            train::tools::bench::run(command)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -113,12 +132,12 @@ struct ArenaArgs {
     /// or PATH[@DxS] (a net file or checkpoint directory, searched with D worlds x S
     /// simulations; default: the play settings).
     #[arg(required = true, num_args = 2..)]
-    entrants: Vec<train::tournament::Entrant>,
+    entrants: Vec<train::matches::Entrant>,
     #[arg(long, default_value_t = 4)]
     players: usize,
     /// Round sizes, drawn uniformly per deal: a list (1,3,5) or a range (1-8).
     #[arg(long, default_value = "1-8")]
-    cards: train::tournament::CardSizes,
+    cards: train::matches::CardSizes,
     /// Play whole games by the schedule from C cards (C down to 2, P rounds of 1, 2 up to C)
     /// instead of lone rounds; scores are then per game. `--cards` is not used.
     #[arg(long, value_name = "C")]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use blobnet::{BlobNetConfig, DeviceSpec};
-use mcts::{DriverConfig, SearchConfig};
+use mcts::{DriverConfig, SearchConfig, SearchKind};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -141,6 +141,9 @@ impl TrainConfig {
         self.device()?;
         self.net.validate().map_err(|e| format!("net: {e}"))?;
         self.search.validate().map_err(|e| format!("search: {e}"))?;
+        if self.search.kind != SearchKind::Puct {
+            return Err("search.kind must be puct: self-play's policy targets are the root visits of a tree search".into());
+        }
         self.evaluation.search.validate().map_err(|e| format!("evaluation.search: {e}"))?;
         self.driver.validate().map_err(|e| format!("driver: {e}"))?;
         if self.driver.max_batch > MAX_BATCH {
@@ -264,7 +267,7 @@ pub const MAX_BUFFER_SIZE: usize = 100_000_000;
 pub const MAX_EVALUATION_DEALS: usize = 1_000_000;
 
 /// A replay-buffer example in memory: the struct and its policy row.
-const EXAMPLE_BYTES: u64 = (std::mem::size_of::<crate::table::Example>() + blobnet::ACTIONS * 4) as u64;
+const EXAMPLE_BYTES: u64 = (std::mem::size_of::<crate::deals::Example>() + blobnet::ACTIONS * 4) as u64;
 /// A search tree's memory per simulation, generously (a node and its edges).
 const NODE_BYTES: u64 = 512;
 
@@ -306,7 +309,7 @@ mod tests {
     use super::*;
 
     fn tiny() -> TrainConfig {
-        TrainConfig::parse(include_str!("../../../configs/tiny.ron"), "tiny.ron").unwrap()
+        TrainConfig::parse(include_str!("../../../../configs/tiny.ron"), "tiny.ron").unwrap()
     }
 
     #[test]

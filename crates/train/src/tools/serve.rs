@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::agent::{Agent, BotKind, DEFAULT_SIMULATIONS, DEFAULT_WORLDS};
-use crate::web_table::{SeatKind, TableError, TableSpec, WebTable};
+use crate::tools::web_table::{SeatKind, TableError, TableSpec, WebTable};
 
 /// The page: HTML, style and script in one file.
 const PAGE: &str = include_str!("serve/page.html");

@@ -13,9 +13,9 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
 
-use crate::config::TrainingConfig;
+use crate::program::config::TrainingConfig;
 use blobnet::evaluator::encode_batch;
-use crate::table::Example;
+use crate::deals::Example;
 
 /// One training row in this many is encoded without the other seats' hands, so that the network
 /// also answers from the information set alone: the search's root prior (one evaluation for

@@ -30,11 +30,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use crate::buffer::ReplayBuffer;
-use crate::chart;
-use crate::config::{Mode, TrainConfig};
-use crate::learner::Learner;
-use crate::metrics::{chart_panels, Metrics};
+use crate::program::buffer::ReplayBuffer;
+use crate::program::chart;
+use crate::program::config::{Mode, TrainConfig};
+use crate::program::learner::Learner;
+use crate::program::metrics::{chart_panels, Metrics};
 
 const STATE: &str = "state.json";
 const NET: &str = "net.bin";

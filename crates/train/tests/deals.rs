@@ -6,7 +6,7 @@ use game::{HeuristicBot, Round, TRUMP_CYCLE};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig, UniformEvaluator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use train::table::{play_deals, Deal, Example, Player, Setup};
+use train::deals::{play_deals, Deal, Example, Player, Dealt};
 
 fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -16,7 +16,7 @@ fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
             let players = lineup.len();
             let trump = TRUMP_CYCLE[rng.gen_range(0..TRUMP_CYCLE.len())];
             let round = Round::deal(players, 3, d % players, trump, &mut rng).unwrap();
-            Deal { setup: Setup::Round(round), lineup }
+            Deal { dealt: Dealt::Round(round), lineup }
         })
         .collect()
 }
@@ -60,7 +60,7 @@ fn results_do_not_depend_on_scheduling() {
 #[test]
 fn replayed_games_deal_the_same_cards_to_every_seating() {
     let lineups = vec![vec![0, 1, 1, 1], vec![1, 0, 1, 1], vec![1, 1, 0, 1]];
-    let deals = train::arena::replayed_games(4, 3, 2, &lineups).unwrap();
+    let deals = train::matches::replayed_games(4, 3, 2, &lineups).unwrap();
     assert_eq!(deals.len(), 6);
     // Two bots that play alike: the seating cannot change what happens, only the cards can.
     let mut players = [Player::Bot(Box::new(HeuristicBot)), Player::Bot(Box::new(HeuristicBot))];

@@ -13,11 +13,11 @@ use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, S
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::TrainingConfig;
+use crate::program::config::TrainingConfig;
 use blobnet::evaluator::{encode_batch, NetEvaluator, NoNetworkEvaluator, ValueHead};
-use crate::learner::Learner;
+use crate::program::learner::Learner;
 use crate::seed::derive_seed;
-use crate::table::{play_deals, Deal, Example, Player, Setup};
+use crate::deals::{play_deals, Deal, Example, Player, Dealt};
 
 const PLAYERS: usize = 4;
 const CARDS: usize = 5;
@@ -205,7 +205,7 @@ fn play_reference(
         .context("invalid --max-batch")?;
     let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.seed, &[1]))
         .into_iter()
-        .map(|round| Deal { setup: Setup::Round(round), lineup: vec![0; PLAYERS] })
+        .map(|round| Deal { dealt: Dealt::Round(round), lineup: vec![0; PLAYERS] })
         .collect();
     let start = Instant::now();
     let mut players = [Player::Agent { search, evaluator }];

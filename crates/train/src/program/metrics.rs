@@ -2,8 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arena::MatchResult;
-use crate::chart::{Panel, Series, BLUE, GREEN, ORANGE, RED};
+use crate::matches::MatchResult;
+use std::path::Path;
+
+use anyhow::Context;
+use blobnet::files::write_atomically;
+
+use crate::program::chart::{self, Panel, Series, BLUE, GREEN, ORANGE, RED};
 
 /// One finished iteration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,6 +71,27 @@ impl Metrics {
     }
 }
 
+/// Redraw a run's chart from its `metrics.jsonl`: as PNG at `png`, as SVG at `svg` (each
+/// when given), for documents and for runs whose chart was left behind.
+pub fn redraw_chart(run_dir: &Path, png: Option<&Path>, svg: Option<&Path>) -> anyhow::Result<usize> {
+    let path = run_dir.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let metrics = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| serde_json::from_str::<Metrics>(line).with_context(|| format!("{} line {}", path.display(), i + 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let panels = chart_panels(&metrics);
+    if let Some(png) = png {
+        chart::write_chart(png, &panels)?;
+    }
+    if let Some(svg) = svg {
+        let text = chart::chart_svg(&panels)?;
+        write_atomically(svg, |file| file.write_all(text.as_bytes()))?;
+    }
+    Ok(metrics.len())
+}
+
 /// The chart's panels: losses, evaluation advantage, throughput.
 pub fn chart_panels(metrics: &[Metrics]) -> Vec<Panel> {
     let series = |label: &'static str, color, value: &dyn Fn(&Metrics) -> Option<f64>| Series {
@@ -76,20 +102,26 @@ pub fn chart_panels(metrics: &[Metrics]) -> Vec<Panel> {
     let trained = |m: &Metrics| m.train.steps > 0;
     vec![
         Panel {
-            title: "LOSS",
+            title: "Training loss",
+            y_label: "loss",
             series: vec![
-                series("POLICY", BLUE, &|m| trained(m).then_some(m.train.policy_loss)),
-                series("VALUE X10", RED, &|m| trained(m).then_some(m.train.value_loss * 10.0)),
+                series("policy (cross-entropy)", BLUE, &|m| trained(m).then_some(m.train.policy_loss)),
+                series("value (MSE) x 10", RED, &|m| trained(m).then_some(m.train.value_loss * 10.0)),
             ],
         },
         Panel {
-            title: "SCORE ADVANTAGE PER ROUND VS",
+            title: "Evaluation: the agent's score advantage per round over each opponent",
+            y_label: "points per round",
             series: vec![
-                series("HEURISTIC", GREEN, &|m| m.advantage("heuristic")),
-                series("PIMC", RED, &|m| m.advantage("pimc")),
-                series("RANDOM", ORANGE, &|m| m.advantage("random")),
+                series("vs HeuristicBot", GREEN, &|m| m.advantage("heuristic")),
+                series("vs PimcBot", RED, &|m| m.advantage("pimc")),
+                series("vs RandomBot", ORANGE, &|m| m.advantage("random")),
             ],
         },
-        Panel { title: "SELF-PLAY", series: vec![series("ROUNDS/MIN", BLUE, &|m| Some(m.selfplay.rounds_per_min))] },
+        Panel {
+            title: "Self-play throughput",
+            y_label: "rounds per minute",
+            series: vec![series("rounds / min", BLUE, &|m| Some(m.selfplay.rounds_per_min))],
+        },
     ]
 }

@@ -1,24 +1,168 @@
-//! `blob arena`: any set of entrants (networks with search or their raw policy, PimcBot,
-//! HeuristicBot, RandomBot) at the same
-//! tables. Every deal is replayed with the seats rotated, so each entrant meets the same cards
-//! from every position; all agents' searches are batched through the table runner.
+//! Matches: deals replayed with the seats rotated so that every player meets the same cards
+//! from every seat, and their statistics (mean scores with 95% intervals, paired advantages,
+//! exact-bid rates, Elo). The training run's evaluation plays one agent against one opponent
+//! ([`play_match`]); `blob arena` plays any set of entrants ([`run_arena`]): networks with
+//! search or their raw policy, PimcBot, HeuristicBot, RandomBot, all agents' searches batched
+//! through the deal runner.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
-use game::{Bot, HeuristicBot, PimcBot, RandomBot};
-use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig};
+use game::{Bot, HeuristicBot, PimcBot, RandomBot, Round, TRUMP_CYCLE};
+use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig, SearchKind};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::agent::load_cpu_evaluator;
-use crate::arena::{mean_ci, replayed_deals, replayed_games};
-use crate::table::{play_deals, Player};
+use crate::deals::{play_deals, Deal, Player, Dealt};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchResult {
+    pub opponent: String,
+    pub rounds: usize,
+    /// The agent's mean round score, and its 95% confidence half-width.
+    pub agent_mean: f64,
+    pub agent_ci95: f64,
+    /// The opponents' mean round score (per seat).
+    pub opponent_mean: f64,
+    /// Agent minus opponents' mean, per round, with its 95% half-width: above zero with the
+    /// interval clear of it means the agent is better.
+    pub advantage: f64,
+    pub advantage_ci95: f64,
+    pub agent_exact_rate: f64,
+    pub opponent_exact_rate: f64,
+    /// Elo difference from the per-round score fraction (win 1, tie 0.5), with a 95% interval.
+    pub elo: f64,
+    pub elo_low: f64,
+    pub elo_high: f64,
+}
+
+/// `deals` deals of `players` x n (n drawn from `cards`, dealer rotating, trump random), each
+/// played once with every lineup (the player index of each seat).
+pub fn replayed_deals(players: usize, cards: &[usize], deals: usize, seed: u64, lineups: &[Vec<usize>]) -> Vec<Deal> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(deals * lineups.len());
+    for d in 0..deals {
+        let n = cards[rng.gen_range(0..cards.len())];
+        let round = Round::deal(players, n, d % players, TRUMP_CYCLE[rng.gen_range(0..5)], &mut rng).expect("validated sizes");
+        out.extend(lineups.iter().map(|lineup| Deal { dealt: Dealt::Round(round), lineup: lineup.clone() }));
+    }
+    out
+}
+
+/// `deals` whole games of `players` by the schedule from `start` cards, each played once with
+/// every lineup on the same cards (every round of a game is dealt from the game's number).
+pub fn replayed_games(players: usize, start: usize, deals: usize, lineups: &[Vec<usize>]) -> Result<Vec<Deal>, game::DealError> {
+    let schedule = game::Schedule::new(players, start)?;
+    Ok((0..deals as u64)
+        .flat_map(|dealing| {
+            let schedule = &schedule;
+            lineups.iter().map(move |lineup| Deal { dealt: Dealt::Game { schedule: schedule.clone(), dealing }, lineup: lineup.clone() })
+        })
+        .collect())
+}
+
+/// [`replayed_deals`] with the agent (player 0) in each seat in turn and the opponent
+/// (player 1) elsewhere.
+pub fn mirrored_deals(players: usize, cards: &[usize], deals: usize, seed: u64) -> Vec<Deal> {
+    let lineups: Vec<Vec<usize>> = (0..players).map(|hero| (0..players).map(|s| usize::from(s != hero)).collect()).collect();
+    replayed_deals(players, cards, deals, seed, &lineups)
+}
+
+/// Play `deals` (from [`mirrored_deals`]) between `players[0]` (the agent) and `players[1]`.
+pub fn play_match(
+    opponent: &str,
+    deals: &[Deal],
+    players: &mut [Player],
+    searcher: &mut BatchedSearcher,
+    concurrent: usize,
+    seed: u64,
+) -> Result<MatchResult, mcts::SearchError> {
+    let (played, _) = play_deals(deals, players, searcher, concurrent, seed, false, |_| {})?;
+    let mut agent = Vec::new();
+    let mut others = Vec::new();
+    let mut advantage = Vec::new();
+    let mut fractions = Vec::new();
+    let (mut agent_exact, mut other_exact, mut other_seats) = (0usize, 0usize, 0usize);
+    for result in &played {
+        let lineup = &deals[result.deal].lineup;
+        let end = result.end();
+        let scores = end.scores();
+        let hero = lineup.iter().position(|&p| p == 0).expect("the agent has a seat");
+        let a = scores[hero] as f64;
+        let opponents: Vec<f64> = (0..lineup.len()).filter(|&s| s != hero).map(|s| scores[s] as f64).collect();
+        let o = opponents.iter().sum::<f64>() / opponents.len() as f64;
+        agent.push(a);
+        others.push(o);
+        advantage.push(a - o);
+        fractions.push(if a > o { 1.0 } else if a == o { 0.5 } else { 0.0 });
+        agent_exact += (end.bid(hero) == Some(end.tricks_won(hero))) as usize;
+        other_exact += opponents.len() - (0..lineup.len()).filter(|&s| s != hero && end.bid(s) != Some(end.tricks_won(s))).count();
+        other_seats += opponents.len();
+    }
+    let rounds = played.len();
+    let (fraction, fraction_ci) = mean_ci(&fractions);
+    let elo = |s: f64| {
+        let s = s.clamp(0.001, 0.999);
+        400.0 * (s / (1.0 - s)).log10()
+    };
+    Ok(MatchResult {
+        opponent: opponent.to_string(),
+        rounds,
+        agent_mean: mean_ci(&agent).0,
+        agent_ci95: mean_ci(&agent).1,
+        opponent_mean: mean_ci(&others).0,
+        advantage: mean_ci(&advantage).0,
+        advantage_ci95: mean_ci(&advantage).1,
+        agent_exact_rate: agent_exact as f64 / rounds.max(1) as f64,
+        opponent_exact_rate: other_exact as f64 / other_seats.max(1) as f64,
+        elo: elo(fraction),
+        elo_low: elo(fraction - fraction_ci),
+        elo_high: elo(fraction + fraction_ci),
+    })
+}
+
+/// Mean and 95% confidence half-width (normal approximation).
+pub fn mean_ci(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, 1.96 * (variance / n).sqrt())
+}
+
+impl std::fmt::Display for MatchResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "vs {:<10} {} rounds: agent {:.2} ± {:.2}, opponents {:.2}, advantage {:+.2} ± {:.2}, exact bids {:.0}% vs {:.0}%, Elo {:+.0} [{:+.0}, {:+.0}]",
+            self.opponent,
+            self.rounds,
+            self.agent_mean,
+            self.agent_ci95,
+            self.opponent_mean,
+            self.advantage,
+            self.advantage_ci95,
+            100.0 * self.agent_exact_rate,
+            100.0 * self.opponent_exact_rate,
+            self.elo,
+            self.elo_low,
+            self.elo_high
+        )
+    }
+}
 
 /// One entrant: `heuristic`, `random`, `pimc[:W:R]` (W worlds, R playouts per action, default
 /// 400:4), `PATH@policy` (the network's most probable legal action, no search) or `PATH[@DxS]`
 /// (a network file or checkpoint directory, searched with D worlds x S simulations, default
-/// the play settings `agent::DEFAULT_WORLDS` x `agent::DEFAULT_SIMULATIONS`).
+/// the play settings `agent::DEFAULT_WORLDS` x `agent::DEFAULT_SIMULATIONS`) or `PATH@Dx1ply`
+/// (every legal action valued by the network in each of D worlds, `SearchKind::OnePly`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entrant {
     Heuristic,
@@ -27,6 +171,8 @@ pub enum Entrant {
     /// The raw policy.
     Policy { path: PathBuf },
     Net { path: PathBuf, worlds: u32, simulations: u32 },
+    /// A one-ply search over `worlds` worlds.
+    OnePly { path: PathBuf, worlds: u32 },
 }
 
 impl Entrant {
@@ -38,6 +184,11 @@ impl Entrant {
         let (worlds, simulations) = match self {
             Entrant::Policy { .. } => (1, 1),
             Entrant::Net { worlds, simulations, .. } => (*worlds, *simulations),
+            Entrant::OnePly { worlds, .. } => {
+                // One wave holds every action of a 4-player round of up to 8 cards.
+                let search = SearchConfig { worlds: *worlds, leaves_per_wave: 9, kind: SearchKind::OnePly, ..SearchConfig::light() };
+                return Some(search.for_play());
+            }
             _ => return None,
         };
         Some(SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play())
@@ -50,7 +201,7 @@ impl Entrant {
             Entrant::Pimc { worlds, playouts } => {
                 Some(Box::new(PimcBot::new(*worlds, *playouts).expect("validated when parsed")))
             }
-            Entrant::Policy { .. } | Entrant::Net { .. } => None,
+            Entrant::Policy { .. } | Entrant::Net { .. } | Entrant::OnePly { .. } => None,
         }
     }
 }
@@ -95,9 +246,10 @@ impl FromStr for Entrant {
             Some("policy") => return Ok(Entrant::Policy { path: PathBuf::from(path) }),
             Some(search) => {
                 let parse = |s: &str| s.parse::<u32>().ok().filter(|&v| v > 0);
-                match search.split_once('x').map(|(d, s)| (parse(d), parse(s))) {
-                    Some((Some(d), Some(s))) => (d, s),
-                    _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20, or @policy")),
+                match search.split_once('x').map(|(d, s)| (parse(d), s)) {
+                    Some((Some(worlds), "1ply")) => return Ok(Entrant::OnePly { path: PathBuf::from(path), worlds }),
+                    Some((Some(d), s)) if parse(s).is_some() => (d, parse(s).unwrap_or(1)),
+                    _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20, Dx1ply, e.g. @256x1ply, or @policy")),
                 }
             }
         };
@@ -113,6 +265,7 @@ impl std::fmt::Display for Entrant {
             Entrant::Pimc { worlds, playouts } => write!(f, "pimc:{worlds}:{playouts}"),
             Entrant::Policy { path } => write!(f, "{}@policy", path.display()),
             Entrant::Net { path, worlds, simulations } => write!(f, "{}@{worlds}x{simulations}", path.display()),
+            Entrant::OnePly { path, worlds } => write!(f, "{}@{worlds}x1ply", path.display()),
         }
     }
 }
@@ -156,7 +309,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     }
     let mut evaluators = Vec::new();
     for entrant in entrants {
-        if let Entrant::Net { path, .. } | Entrant::Policy { path } = entrant {
+        if let Entrant::Net { path, .. } | Entrant::Policy { path } | Entrant::OnePly { path, .. } = entrant {
             evaluators.push(load_cpu_evaluator(path).with_context(|| format!("entrant {entrant}"))?);
         }
     }
@@ -308,9 +461,7 @@ impl FromStr for CardSizes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use game::Round;
     use mcts::{Evaluation, Evaluator, Leaf, Search};
-    use rand::SeedableRng;
 
     use blobnet::evaluator::NetEvaluator;
 

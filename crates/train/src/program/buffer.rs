@@ -8,7 +8,7 @@ use rand::Rng;
 use thiserror::Error;
 
 use blobnet::files::{write_atomically, WriteError};
-use crate::table::Example;
+use crate::deals::Example;
 
 /// Format version 3: examples carry every seat's hand (the deal the value is learnt on).
 const MAGIC: &[u8; 8] = b"BLOBBUF3";

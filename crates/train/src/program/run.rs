@@ -1,5 +1,5 @@
 //! The training loop: self-play, training, evaluation, checkpoint; resumable at any iteration.
-//! The files it writes, and how a crash is repaired, are described in [`crate::checkpoint`].
+//! The files it writes, and how a crash is repaired, are described in [`crate::program::run_dir`].
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,15 +19,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tracing::{info, warn};
 
-use crate::arena::{mirrored_deals, play_match, MatchResult};
-use crate::buffer::ReplayBuffer;
-use crate::checkpoint::{load_checkpoint, RunDir, State};
-use crate::config::{Mode, TrainConfig};
+use crate::matches::{mirrored_deals, play_match, MatchResult};
+use crate::program::buffer::ReplayBuffer;
+use crate::program::run_dir::{load_checkpoint, RunDir, State};
+use crate::program::config::{Mode, TrainConfig};
 use blobnet::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
-use crate::learner::{Learner, Losses};
-use crate::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
+use crate::program::learner::{Learner, Losses};
+use crate::program::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
 use crate::seed::derive_seed;
-use crate::table::{play_deals, Deal, Player, Setup};
+use crate::deals::{play_deals, Deal, Player, Dealt};
 
 /// Seed streams of one iteration.
 const DEALS: u64 = 1;
@@ -302,16 +302,16 @@ fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
             let sizes: Vec<&(usize, f64)> = s.cards.iter().filter(|(n, w)| *w > 0.0 && *n <= game::max_cards(p)).collect();
             let index = WeightedIndex::new(sizes.iter().map(|(_, w)| *w)).expect("validated: a size fits every P");
             let n = sizes[index.sample(&mut rng)].0;
-            let setup = match s.mode {
+            let dealt = match s.mode {
                 Mode::Rounds => {
                     let dealer = rng.gen_range(0..p);
                     let trump = TRUMP_CYCLE[rng.gen_range(0..5)];
-                    Setup::Round(Round::deal(p, n, dealer, trump, &mut rng).expect("validated sizes"))
+                    Dealt::Round(Round::deal(p, n, dealer, trump, &mut rng).expect("validated sizes"))
                 }
                 // Each game dealt from its own number, the deal's index.
-                Mode::Games => Setup::Game { schedule: Schedule::new(p, n).expect("validated sizes"), dealing: deal as u64 },
+                Mode::Games => Dealt::Game { schedule: Schedule::new(p, n).expect("validated sizes"), dealing: deal as u64 },
             };
-            Deal { setup, lineup: vec![0; p] }
+            Deal { dealt, lineup: vec![0; p] }
         })
         .collect()
 }

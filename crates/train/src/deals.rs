@@ -1,6 +1,6 @@
-//! Plays many rounds (or whole games) at once: seats are taken by searching agents (sharing
-//! batched network calls through the MCTS driver) or by baseline bots. Self-play, evaluation
-//! and the arena all run through here.
+//! Plays many deals (lone rounds or whole games) at once, a table each: seats are taken by
+//! searching agents (sharing batched network calls through the MCTS driver) or by baseline
+//! bots. Self-play, evaluation matches and the arena all run through here.
 
 use game::{Bot, CardSet, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
 use mcts::{BatchedSearcher, Evaluator, Search, SearchConfig, SearchResult, SearchStats};
@@ -38,7 +38,7 @@ pub struct Example {
 
 /// What a table plays.
 #[derive(Clone, Debug)]
-pub enum Setup {
+pub enum Dealt {
     /// One round, as dealt.
     Round(Round),
     /// A whole game by this schedule, seats keeping their players; each round is dealt when
@@ -50,7 +50,7 @@ pub enum Setup {
 /// What to play, and which player (index into the players list) sits in each seat.
 #[derive(Clone, Debug)]
 pub struct Deal {
-    pub setup: Setup,
+    pub dealt: Dealt,
     pub lineup: Vec<usize>,
 }
 
@@ -77,19 +77,19 @@ enum Progress {
 }
 
 /// A decision kept for an example until its targets are known.
-struct Pending {
+struct UnscoredExample {
     info: InfoSet,
     game: Option<GameContext>,
     hands: [CardSet; MAX_PLAYERS],
     policy: Vec<f32>,
 }
 
-struct Live {
+struct OpenTable {
     deal: usize,
     seed: u64,
     progress: Progress,
     rng: ChaCha8Rng,
-    pending: Vec<Pending>,
+    pending: Vec<UnscoredExample>,
     /// Decisions taken at this table, over all rounds of a game.
     decisions: u64,
 }
@@ -99,17 +99,17 @@ fn dealing_rng(seed: u64, dealing: u64, index: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, &[dealing, 0, index as u64]))
 }
 
-impl Live {
-    fn start(deals: &[Deal], deal: usize, seed: u64) -> Live {
-        let progress = match &deals[deal].setup {
-            Setup::Round(round) => Progress::Round(*round),
-            Setup::Game { schedule, dealing } => Progress::Game {
+impl OpenTable {
+    fn start(deals: &[Deal], deal: usize, seed: u64) -> OpenTable {
+        let progress = match &deals[deal].dealt {
+            Dealt::Round(round) => Progress::Round(*round),
+            Dealt::Game { schedule, dealing } => Progress::Game {
                 game: Game::from_schedule(schedule.clone(), &mut dealing_rng(seed, *dealing, 0)),
                 dealing: *dealing,
                 finished: Vec::new(),
             },
         };
-        Live {
+        OpenTable {
             deal,
             seed,
             progress,
@@ -164,7 +164,7 @@ impl Live {
     fn apply(&mut self, result: &SearchResult, record: bool) {
         if record && !result.forced {
             let (game, round) = (self.context(), *self.round());
-            self.pending.push(Pending {
+            self.pending.push(UnscoredExample {
                 info: round.info_set(round.to_act()),
                 game,
                 hands: mcts::hands_of(&round),
@@ -178,12 +178,12 @@ impl Live {
 
 /// The players other than the one agent whose evaluator is lent to the searcher (split around
 /// it, so that bots can move inside the searcher's refill callback).
-struct Others<'p, 'a> {
+struct BotSeats<'p, 'a> {
     before: &'p mut [Player<'a>],
     after: &'p mut [Player<'a>],
 }
 
-impl<'a> Others<'_, 'a> {
+impl<'a> BotSeats<'_, 'a> {
     /// The bot playing as `player`, or `None` when that player is an agent.
     fn bot(&mut self, player: usize) -> Option<&mut (dyn Bot + Send + 'a)> {
         let split = self.before.len();
@@ -200,7 +200,7 @@ impl<'a> Others<'_, 'a> {
 
     /// Let bots move (through the rounds of a game) until the deal is over (`None`) or an
     /// agent is to act (its index).
-    fn advance(&mut self, table: &mut Live, deals: &[Deal]) -> Option<usize> {
+    fn advance(&mut self, table: &mut OpenTable, deals: &[Deal]) -> Option<usize> {
         let lineup = &deals[table.deal].lineup;
         loop {
             while !table.round().is_over() {
@@ -238,7 +238,7 @@ pub fn play_deals(
     let mut results: Vec<Option<Played>> = vec![None; deals.len()];
     let mut next = 0;
     // Tables waiting on an agent; `None` once finished with no deal left to take its place.
-    let mut tables: Vec<Option<Live>> = Vec::new();
+    let mut tables: Vec<Option<OpenTable>> = Vec::new();
     let mut deliver = |played: Played, results: &mut [Option<Played>]| {
         on_done(&played);
         let deal = played.deal;
@@ -246,9 +246,9 @@ pub fn play_deals(
     };
     loop {
         {
-            let mut everyone = Others { before: players, after: &mut [] };
+            let mut everyone = BotSeats { before: players, after: &mut [] };
             while tables.len() < concurrent && next < deals.len() {
-                let mut table = Live::start(deals, next, seed);
+                let mut table = OpenTable::start(deals, next, seed);
                 next += 1;
                 match everyone.advance(&mut table, deals) {
                     Some(_) => tables.push(Some(table)),
@@ -262,7 +262,7 @@ pub fn play_deals(
         for index in 0..players.len() {
             let (before, rest) = players.split_at_mut(index);
             let Some((Player::Agent { search: config, evaluator }, after)) = rest.split_first_mut() else { continue };
-            let mut others = Others { before, after };
+            let mut others = BotSeats { before, after };
             let waiting: Vec<usize> = (0..tables.len())
                 .filter(|&t| {
                     tables[t].as_ref().is_some_and(|table| deals[table.deal].lineup[table.round().to_act()] == index)
@@ -298,7 +298,7 @@ pub fn play_deals(
                             if next == deals.len() {
                                 return None;
                             }
-                            table = Live::start(deals, next, seed);
+                            table = OpenTable::start(deals, next, seed);
                             next += 1;
                         }
                     }
@@ -314,7 +314,7 @@ pub fn play_deals(
     Ok((results.into_iter().map(|r| r.expect("every deal was played")).collect(), stats))
 }
 
-fn finish(table: Live) -> Played {
+fn finish(table: OpenTable) -> Played {
     let rounds = match table.progress {
         Progress::Round(round) => vec![round],
         Progress::Game { finished, .. } => finished,
@@ -324,7 +324,7 @@ fn finish(table: Live) -> Played {
     let examples = table
         .pending
         .into_iter()
-        .map(|Pending { info, game, hands, policy }| {
+        .map(|UnscoredExample { info, game, hands, policy }| {
             let absolute = &targets[game.map_or(0, |g| g.round_index)];
             Example { info, game, hands: Some(hands), policy, values: relative_to(info.observer(), players, absolute) }
         })

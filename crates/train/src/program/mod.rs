@@ -1,0 +1,11 @@
+//! The training run: configuration, the self-play / training / evaluation loop, the run
+//! directory with its checkpoints and checks, the replay buffer, the learner, the metrics and
+//! their chart.
+
+pub mod buffer;
+pub mod chart;
+pub mod config;
+pub mod learner;
+pub mod metrics;
+pub mod run;
+pub mod run_dir;
