@@ -9,8 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use game::ACTIONS;
 use blobnet::encode::{encode, legal_mask, mask_row};
-use blobnet::{BackendTask, BlobNetConfig, DeviceSpec, ACTIONS, FEATURES};
+use blobnet::{BackendTask, BlobNetConfig, DeviceSpec, FEATURES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use game::{Round, Suit};

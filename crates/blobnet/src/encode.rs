@@ -8,10 +8,8 @@
 //! enter only through the explicit `hands` argument, given for a search leaf inside one sampled
 //! world (a perfect-information value of that world) and for training rows of the real deal.
 
-use game::{CardSet, GameContext, InfoSet, Phase, Suit, MAX_PLAYERS, MIN_PLAYERS};
+use game::{CardSet, GameContext, InfoSet, Phase, Suit, ACTIONS, MAX_PLAYERS, MIN_PLAYERS};
 
-/// Number of policy outputs: a bid b uses index b, a card its card index (RULES.md).
-pub const ACTIONS: usize = 52;
 const CARDS: usize = 52;
 /// Largest round size (3 players x 17 cards).
 pub const MAX_ROUND_CARDS: usize = 52 / MIN_PLAYERS;

@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::encode::{encode, legal_mask, mask_row, ACTIONS, FEATURES};
+use crate::encode::{encode, legal_mask, mask_row, FEATURES};
+use game::ACTIONS;
 use crate::net::{BlobNet, VALUES};
 use burn::prelude::*;
 use burn::tensor::TensorData;

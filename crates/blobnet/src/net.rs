@@ -10,7 +10,8 @@ use game::MAX_PLAYERS;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::encode::{ACTIONS, FEATURES};
+use crate::encode::FEATURES;
+use game::ACTIONS;
 
 /// Value outputs: one per seat relative to the acting player (valid for the first P).
 pub const VALUES: usize = MAX_PLAYERS;

@@ -2,7 +2,8 @@
 
 mod common;
 
-use blobnet::{loss, masked_softmax, BlobNetConfig, CpuBackend, CpuDevice, ACTIONS, FEATURES, VALUES};
+use game::ACTIONS;
+use blobnet::{loss, masked_softmax, BlobNetConfig, CpuBackend, CpuDevice, FEATURES, VALUES};
 use burn::backend::Autodiff;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};

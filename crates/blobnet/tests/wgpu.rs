@@ -9,7 +9,8 @@
 
 mod common;
 
-use blobnet::{load_net, loss, save_net, BlobNet, BlobNetConfig, CpuBackend, CpuDevice, ACTIONS, FEATURES, VALUES};
+use game::ACTIONS;
+use blobnet::{load_net, loss, save_net, BlobNet, BlobNetConfig, CpuBackend, CpuDevice, FEATURES, VALUES};
 use burn::backend::wgpu::{Wgpu, WgpuDevice};
 use burn::backend::Autodiff;
 use burn::module::AutodiffModule;

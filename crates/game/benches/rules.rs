@@ -5,7 +5,6 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use game::pimc::{DEFAULT_PLAYOUTS, DEFAULT_WORLDS};
 use game::{Bot, Determinizer, HeuristicBot, InfoSet, PimcBot, Round, TRUMP_CYCLE};
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -100,8 +99,10 @@ fn main() {
     // 128 deals: every size 1-8 sixteen times, the PimcBot seat rotating over the sizes.
     let (seconds, decisions, forced) = pimc_decisions(&mut rng, 128);
     println!(
-        "PimcBot {DEFAULT_WORLDS}x{DEFAULT_PLAYOUTS}, 4 players x 1-8 cards vs 3 HeuristicBots: {:.2} ms per decision \
+        "PimcBot {}x{}, 4 players x 1-8 cards vs 3 HeuristicBots: {:.2} ms per decision \
          ({:.2} ms per unforced one; {decisions} decisions, {forced} forced, {seconds:.2} s)",
+        PimcBot::DEFAULT_WORLDS,
+        PimcBot::DEFAULT_PLAYOUTS,
         1e3 * seconds / decisions as f64,
         1e3 * seconds / (decisions - forced) as f64,
     );

@@ -3,7 +3,7 @@
 use rand::Rng;
 
 use crate::card::Suit;
-use crate::round::{max_cards, DealError, Round, MAX_PLAYERS, MIN_PLAYERS};
+use crate::round::{check_table, DealError, Round, MAX_PLAYERS};
 
 /// Trump of round r (0-based) is `TRUMP_CYCLE[r % 5]`; `None` is a no-trump round.
 pub const TRUMP_CYCLE: [Option<Suit>; 5] =
@@ -26,12 +26,8 @@ pub struct RoundSpec {
 
 impl Schedule {
     pub fn new(players: usize, start: usize) -> Result<Schedule, DealError> {
-        if !(MIN_PLAYERS..=MAX_PLAYERS).contains(&players) {
-            return Err(DealError::Players(players));
-        }
-        if start == 0 || start > max_cards(players) {
-            return Err(DealError::Cards { players, cards: start });
-        }
+        // The first round's table; every later one is no larger, with the dealer rotating.
+        check_table(players, start, 0)?;
         let sizes = (2..=start)
             .rev()
             .chain(std::iter::repeat_n(1, players))

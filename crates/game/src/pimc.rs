@@ -24,23 +24,15 @@ use crate::determinize::{DeterminizeError, Determinizer};
 use crate::info::InfoSet;
 use crate::round::{Action, Phase, Round};
 
-/// Worlds sampled per decision by `PimcBot::default()`.
-pub const DEFAULT_WORLDS: usize = 400;
-/// Playouts per world and legal action by `PimcBot::default()`.
-pub const DEFAULT_PLAYOUTS: usize = 4;
-/// Largest accepted `worlds`.
-pub const MAX_WORLDS: usize = 100_000;
-/// Largest accepted `playouts`.
-pub const MAX_PLAYOUTS: usize = 1_000;
 /// Share of card plays in a playout that are uniformly random instead of the rule's card.
-pub const RANDOM_MOVE_SHARE: f64 = 0.1;
+const RANDOM_MOVE_SHARE: f64 = 0.1;
 
 /// Why a `PimcBot` cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PimcError {
-    #[error("worlds must be 1..={max}, got {got}", max = MAX_WORLDS)]
+    #[error("worlds must be 1..={max}, got {got}", max = PimcBot::MAX_WORLDS)]
     Worlds { got: usize },
-    #[error("playouts must be 1..={max}, got {got}", max = MAX_PLAYOUTS)]
+    #[error("playouts must be 1..={max}, got {got}", max = PimcBot::MAX_PLAYOUTS)]
     Playouts { got: usize },
 }
 
@@ -54,18 +46,27 @@ pub struct PimcBot {
 impl Default for PimcBot {
     /// `DEFAULT_WORLDS` x `DEFAULT_PLAYOUTS` (400 x 4).
     fn default() -> PimcBot {
-        PimcBot { worlds: DEFAULT_WORLDS, playouts: DEFAULT_PLAYOUTS }
+        PimcBot { worlds: PimcBot::DEFAULT_WORLDS, playouts: PimcBot::DEFAULT_PLAYOUTS }
     }
 }
 
 impl PimcBot {
+    /// Worlds sampled per decision by `PimcBot::default()`.
+    pub const DEFAULT_WORLDS: usize = 400;
+    /// Playouts per world and legal action by `PimcBot::default()`.
+    pub const DEFAULT_PLAYOUTS: usize = 4;
+    /// Largest accepted `worlds`.
+    pub const MAX_WORLDS: usize = 100_000;
+    /// Largest accepted `playouts`.
+    pub const MAX_PLAYOUTS: usize = 1_000;
+
     /// `worlds` sampled deals per decision (1..=`MAX_WORLDS`), `playouts` per world and legal
     /// action (1..=`MAX_PLAYOUTS`).
     pub fn new(worlds: usize, playouts: usize) -> Result<PimcBot, PimcError> {
-        if !(1..=MAX_WORLDS).contains(&worlds) {
+        if !(1..=PimcBot::MAX_WORLDS).contains(&worlds) {
             return Err(PimcError::Worlds { got: worlds });
         }
-        if !(1..=MAX_PLAYOUTS).contains(&playouts) {
+        if !(1..=PimcBot::MAX_PLAYOUTS).contains(&playouts) {
             return Err(PimcError::Playouts { got: playouts });
         }
         Ok(PimcBot { worlds, playouts })

@@ -8,6 +8,8 @@ use thiserror::Error;
 
 use crate::card::{Card, CardSet, Suit};
 use crate::game::Schedule;
+use crate::info::InfoSet;
+use crate::observed::{Observation, ObservationError};
 use crate::round::{Action, DealError, Round, RuleError};
 
 /// One round: table, deal, and the actions in order.
@@ -19,8 +21,9 @@ pub struct RoundRecord {
     pub dealer: usize,
     /// "s", "h", "c", "d" or "none".
     pub trump: String,
-    /// Every seat's dealt hand, seat 0 first.
-    pub hands: Vec<Vec<String>>,
+    /// Every seat's dealt hand, seat 0 first. A record holds them all; the round a player has
+    /// seen (the engine's requests) has `null` or `[]` for the hands it does not know.
+    pub hands: Vec<Option<Vec<String>>>,
     /// Bids in bidding order, starting with the seat left of the dealer.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub bids: Vec<u8>,
@@ -133,7 +136,7 @@ impl RoundRecord {
             cards: round.cards(),
             dealer: round.dealer(),
             trump: trump_text(round.trump()),
-            hands: (0..round.players()).map(|s| round.hand(s).iter().map(|c| c.to_string()).collect()).collect(),
+            hands: (0..round.players()).map(|s| Some(round.hand(s).iter().map(|c| c.to_string()).collect())).collect(),
             bids: Vec::new(),
             plays: Vec::new(),
             tricks: None,
@@ -153,11 +156,16 @@ impl RoundRecord {
         Ok(record)
     }
 
-    /// The dealt round, before any action.
-    pub fn initial_round(&self) -> Result<Round, ReplayError> {
+    /// The record read into its typed form (unknown hands `None`): the trump, each hand (no
+    /// card twice) and each play must parse.
+    pub fn observation(&self) -> Result<Observation, ReplayError> {
         let trump = parse_trump(&self.trump).map_err(at_record)?;
         let mut hands = Vec::with_capacity(self.hands.len());
         for (seat, hand) in self.hands.iter().enumerate() {
+            let Some(hand) = hand.as_ref().filter(|h| !h.is_empty()) else {
+                hands.push(None);
+                continue;
+            };
             let mut set = CardSet::EMPTY;
             for (i, text) in hand.iter().enumerate() {
                 let card: Card = text.parse().map_err(|e| at_record(format!("hands[{seat}][{i}]: {e}")))?;
@@ -166,34 +174,42 @@ impl RoundRecord {
                 }
                 set.insert(card);
             }
-            if set.len() != self.cards {
-                return Err(at_record(DealError::HandSize { seat, got: hand.len(), expected: self.cards }));
-            }
-            hands.push(set);
+            hands.push(Some(set));
         }
-        Round::new(self.players, self.cards, self.dealer, trump, &hands).map_err(at_record)
+        let plays = self
+            .plays
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                text.parse().map_err(|e: crate::card::ParseCardError| ReplayError { round: None, place: Place::Play(i), reason: e.to_string() })
+            })
+            .collect::<Result<Vec<Card>, _>>()?;
+        Ok(Observation { players: self.players, cards: self.cards, dealer: self.dealer, trump, hands, bids: self.bids.clone(), plays })
     }
 
-    /// Replays every action, returning the round reached.
+    /// Replays every action, returning the round reached. Every hand must be given.
     pub fn replay(&self) -> Result<Round, ReplayError> {
-        let mut round = self.initial_round()?;
-        for (i, &bid) in self.bids.iter().enumerate() {
-            let fail = |reason: String| ReplayError { round: None, place: Place::Bid(i), reason };
-            round.apply(Action::Bid(bid)).map_err(|e| fail(e.to_string()))?;
+        let observation = self.observation()?;
+        if let Some(seat) = observation.hands.iter().position(Option::is_none) {
+            return Err(at_record(format!("hands[{seat}] is missing: a record gives every seat's hand")));
         }
-        let mut played: Vec<Card> = Vec::with_capacity(self.plays.len());
-        for (i, text) in self.plays.iter().enumerate() {
-            let fail = |reason: String| ReplayError { round: None, place: Place::Play(i), reason };
-            let card: Card = text.parse().map_err(|e: crate::card::ParseCardError| fail(e.to_string()))?;
-            if round.bids_made() < round.players() {
-                return Err(fail(format!("{} of {} bids made, play starts after bidding", round.bids_made(), round.players())));
-            }
-            if let Some(earlier) = played.iter().position(|&c| c == card) {
-                return Err(fail(format!("{card} was already played (play {})", earlier + 1)));
-            }
-            played.push(card);
-            round.apply(Action::Play(card)).map_err(|e| fail(e.to_string()))?;
-        }
+        let round = observation.round().map_err(ReplayError::from)?;
+        self.check_results(&round)?;
+        Ok(round)
+    }
+
+    /// The information set of `seat` after the recorded actions, from what that seat has seen
+    /// (hands it does not know may be missing), with the optional results checked.
+    pub fn info_set(&self, seat: usize) -> Result<InfoSet, ReplayError> {
+        let observation = self.observation()?;
+        let info = observation.info_set(seat)?;
+        // `info_set` succeeded, so the round it was built from is there to check against.
+        self.check_results(&observation.round()?)?;
+        Ok(info)
+    }
+
+    /// The optional tricks and scores against the round the actions reached.
+    fn check_results(&self, round: &Round) -> Result<(), ReplayError> {
         let players = round.players();
         if let Some(tricks) = &self.tricks {
             let computed: Vec<u8> = (0..players).map(|s| round.tricks_won(s)).collect();
@@ -205,7 +221,17 @@ impl RoundRecord {
             }
             compare("scores", scores, &round.scores()[..players])?;
         }
-        Ok(round)
+        Ok(())
+    }
+}
+
+impl From<ObservationError> for ReplayError {
+    fn from(error: ObservationError) -> ReplayError {
+        match error {
+            ObservationError::Bid { index, reason } => ReplayError { round: None, place: Place::Bid(index - 1), reason },
+            ObservationError::Play { index, reason } => ReplayError { round: None, place: Place::Play(index - 1), reason },
+            other => at_record(other),
+        }
     }
 }
 

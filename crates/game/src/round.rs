@@ -11,6 +11,10 @@ pub const MIN_PLAYERS: usize = 3;
 pub const MAX_PLAYERS: usize = 8;
 const NO_BID: u8 = u8::MAX;
 
+/// Action indices: bids 0..=n and the 52 cards share one space (a bid b is index b, a card
+/// its `Card::index`).
+pub const ACTIONS: usize = 52;
+
 /// Largest round size for `players` players: floor(52 / P).
 pub fn max_cards(players: usize) -> usize {
     52 / players
@@ -31,6 +35,38 @@ impl Action {
             Action::Play(card) => card.index() as usize,
         }
     }
+}
+
+impl Action {
+    /// The short text people and the tools use: "3" for a bid, "As" for a card.
+    pub fn short(self) -> String {
+        match self {
+            Action::Bid(b) => b.to_string(),
+            Action::Play(card) => card.to_string(),
+        }
+    }
+
+    /// Read the short text in `phase`: a bid while bidding, a card while playing (not
+    /// checked for legality).
+    pub fn parse_in(phase: Phase, text: &str) -> Result<Action, ParseActionError> {
+        let text = text.trim();
+        match phase {
+            Phase::Bidding => text.parse::<u8>().map(Action::Bid).map_err(|_| ParseActionError::NotABid(text.to_string())),
+            Phase::Playing => text.parse::<Card>().map(Action::Play).map_err(ParseActionError::NotACard),
+            Phase::Done => Err(ParseActionError::RoundOver),
+        }
+    }
+}
+
+/// Why a text is not an action of the phase.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseActionError {
+    #[error("not a bid: {:?}", crate::record::shorten(.0, crate::record::QUOTED_CHARS))]
+    NotABid(String),
+    #[error("not a card: {0}")]
+    NotACard(crate::card::ParseCardError),
+    #[error("the round is over")]
+    RoundOver,
 }
 
 impl fmt::Display for Action {
@@ -483,7 +519,9 @@ impl Round {
     }
 }
 
-fn check_table(players: usize, cards: usize, dealer: usize) -> Result<(), DealError> {
+/// The one check of a table's size: 3 to 8 players, 1 to 52 / P cards each, a dealer seat
+/// that exists.
+pub fn check_table(players: usize, cards: usize, dealer: usize) -> Result<(), DealError> {
     if !(MIN_PLAYERS..=MAX_PLAYERS).contains(&players) {
         return Err(DealError::Players(players));
     }

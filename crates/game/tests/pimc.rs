@@ -1,6 +1,6 @@
 //! PimcBot: legal, deterministic, tactically sound, and stronger than the heuristic it plays out.
 
-use game::pimc::{rule_playout, DEFAULT_PLAYOUTS, DEFAULT_WORLDS, MAX_PLAYOUTS, MAX_WORLDS};
+use game::rule_playout;
 use game::{max_cards, Action, Bot, Card, CardSet, HeuristicBot, InfoSet, PimcBot, PimcError, Round, Suit, TRUMP_CYCLE};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -32,20 +32,20 @@ fn decide(bot: PimcBot, info: &InfoSet, rng: &mut ChaCha8Rng) -> Action {
 fn construction_checks_both_fields() {
     assert_eq!(PimcBot::new(0, 4), Err(PimcError::Worlds { got: 0 }));
     assert_eq!(PimcBot::new(400, 0), Err(PimcError::Playouts { got: 0 }));
-    assert_eq!(PimcBot::new(MAX_WORLDS + 1, 4), Err(PimcError::Worlds { got: MAX_WORLDS + 1 }));
-    assert_eq!(PimcBot::new(400, MAX_PLAYOUTS + 1), Err(PimcError::Playouts { got: MAX_PLAYOUTS + 1 }));
+    assert_eq!(PimcBot::new(PimcBot::MAX_WORLDS + 1, 4), Err(PimcError::Worlds { got: PimcBot::MAX_WORLDS + 1 }));
+    assert_eq!(PimcBot::new(400, PimcBot::MAX_PLAYOUTS + 1), Err(PimcError::Playouts { got: PimcBot::MAX_PLAYOUTS + 1 }));
     // Worlds are checked first when both are wrong.
     assert_eq!(PimcBot::new(0, 0), Err(PimcError::Worlds { got: 0 }));
     assert_eq!(PimcError::Worlds { got: 0 }.to_string(), "worlds must be 1..=100000, got 0");
     assert_eq!(PimcError::Playouts { got: 0 }.to_string(), "playouts must be 1..=1000, got 0");
 
-    let bot = PimcBot::new(MAX_WORLDS, MAX_PLAYOUTS).unwrap();
-    assert_eq!((bot.worlds(), bot.playouts()), (MAX_WORLDS, MAX_PLAYOUTS));
+    let bot = PimcBot::new(PimcBot::MAX_WORLDS, PimcBot::MAX_PLAYOUTS).unwrap();
+    assert_eq!((bot.worlds(), bot.playouts()), (PimcBot::MAX_WORLDS, PimcBot::MAX_PLAYOUTS));
     let bot = PimcBot::new(1, 1).unwrap();
     assert_eq!((bot.worlds(), bot.playouts()), (1, 1));
     let bot = PimcBot::default();
-    assert_eq!((bot.worlds(), bot.playouts()), (DEFAULT_WORLDS, DEFAULT_PLAYOUTS));
-    assert_eq!((DEFAULT_WORLDS, DEFAULT_PLAYOUTS), (400, 4));
+    assert_eq!((bot.worlds(), bot.playouts()), (PimcBot::DEFAULT_WORLDS, PimcBot::DEFAULT_PLAYOUTS));
+    assert_eq!((PimcBot::DEFAULT_WORLDS, PimcBot::DEFAULT_PLAYOUTS), (400, 4));
     assert_eq!(bot.name(), "pimc");
 }
 

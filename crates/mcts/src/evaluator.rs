@@ -2,12 +2,10 @@
 //! sets, with the game around the round in game mode) in, a policy and per-seat values out.
 //! The search never depends on how (network, rollouts).
 
-use game::{CardSet, Determinizer, GameContext, InfoSet, Round, MAX_PLAYERS};
+use game::{CardSet, Determinizer, GameContext, InfoSet, Round, ACTIONS, MAX_PLAYERS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Number of action indices (bids 0..=n and cards share one 52-wide space).
-pub const ACTIONS: usize = 52;
 
 /// The evaluation of one leaf.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -57,5 +57,5 @@ pub use config::{
     ConfigError, DriverConfig, OpponentModel, Preset, SearchConfig, SearchKind, MAX_LEAVES_PER_WAVE, MAX_SIMULATIONS, MAX_WORLDS,
 };
 pub use driver::{BatchedSearcher, SearchStats, HISTOGRAM_BUCKETS};
-pub use evaluator::{hands_of, uniform_policy, Evaluation, Evaluator, Leaf, RolloutEvaluator, UniformEvaluator, ACTIONS};
+pub use evaluator::{hands_of, uniform_policy, Evaluation, Evaluator, Leaf, RolloutEvaluator, UniformEvaluator};
 pub use search::{Search, SearchError, SearchResult};

@@ -5,14 +5,14 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, Actions, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, Actions, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 use thiserror::Error;
 
 use crate::config::{ConfigError, SearchConfig, SearchKind};
-use crate::evaluator::{Evaluation, Leaf, ACTIONS};
+use crate::evaluator::{Evaluation, Leaf};
 use crate::tree::{Descent, Tree, ROOT};
 
 #[derive(Debug, Clone, PartialEq, Error)]

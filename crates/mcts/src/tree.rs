@@ -6,10 +6,9 @@
 //! there, and skipping them saves evaluations). Nodes do not store positions: a walk from the
 //! root replays the actions on a copy of the world's `Round`, which is `Copy` and cheap.
 
-use game::{Action, Actions, Round, MAX_PLAYERS};
+use game::{Action, Actions, Round, ACTIONS, MAX_PLAYERS};
 
 use crate::config::{OpponentModel, SearchConfig, SearchKind};
-use crate::evaluator::ACTIONS;
 
 pub(crate) const ROOT: u32 = 0;
 

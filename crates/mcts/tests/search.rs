@@ -88,7 +88,7 @@ struct TemptedOpponent;
 impl Evaluator for TemptedOpponent {
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
-            eval.policy = [0.0; mcts::ACTIONS];
+            eval.policy = [0.0; game::ACTIONS];
             eval.policy[Action::Bid(0).index()] = 0.9;
             eval.policy[Action::Bid(1).index()] = 0.1;
             eval.values = [0.5; game::MAX_PLAYERS];

@@ -296,16 +296,14 @@ fn rotations(entrants: usize, players: usize) -> Vec<Vec<usize>> {
 pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let entrants = &options.entrants;
     anyhow::ensure!(entrants.len() >= 2, "an arena needs at least two entrants");
-    anyhow::ensure!((game::MIN_PLAYERS..=game::MAX_PLAYERS).contains(&options.players), "--players must be 3..=8");
+    game::check_table(options.players, 1, 0).map_err(|e| anyhow::anyhow!("--players: {e}"))?;
     anyhow::ensure!(options.deals > 0 && options.concurrent > 0, "--deals and --concurrent must be at least 1");
-    let max = game::max_cards(options.players);
-    anyhow::ensure!(
-        !options.cards.is_empty() && options.cards.iter().all(|&n| (1..=max).contains(&n)),
-        "--cards must be sizes in 1..={max} for {} players",
-        options.players
-    );
+    anyhow::ensure!(!options.cards.is_empty(), "--cards: no round size given");
+    for &n in &options.cards {
+        game::check_table(options.players, n, 0).map_err(|e| anyhow::anyhow!("--cards: {e}"))?;
+    }
     if let Some(start) = options.game {
-        anyhow::ensure!((1..=max).contains(&start), "--game must be a start size in 1..={max} for {} players", options.players);
+        game::check_table(options.players, start, 0).map_err(|e| anyhow::anyhow!("--game: {e}"))?;
     }
     let mut evaluators = Vec::new();
     for entrant in entrants {

@@ -107,8 +107,8 @@ fn a_network_entrant_plays_and_bad_entrants_are_errors() {
         (vec!["heuristic", "pimc:0:4"], "worlds must be 1..=100000"),
         (vec!["heuristic", "pimc:10:0"], "playouts must be 1..=1000"),
         (vec!["heuristic", "pimc:10"], "expected pimc or pimc:W:R"),
-        (vec!["heuristic", "random", "--cards", "0-3"], "--cards must be sizes in 1..=13"),
-        (vec!["heuristic", "random", "--players", "9"], "--players must be 3..=8"),
+        (vec!["heuristic", "random", "--cards", "0-3"], "--cards: 0 cards each for 4 players: must be 1..=13"),
+        (vec!["heuristic", "random", "--players", "9"], "--players: 9 players: Blob needs 3 to 8"),
     ] {
         let (ok, _, err) = arena(&args);
         assert!(!ok, "{args:?} accepted");

@@ -118,7 +118,7 @@ fn a_bot_answers_legal_actions_and_bad_requests_get_errors() {
     // Wrong tricks, an unknown field, a missing hand, unknown and missing requests.
     let mut state = second_trick();
     state["tricks"] = json!([0, 1, 0, 0]);
-    assert_eq!(error_of(&engine.ask(act(8, state, 0))), "illegal state: tricks of seat 0: given 0, the plays give 1");
+    assert_eq!(error_of(&engine.ask(act(8, state, 0))), "illegal state: tricks of seat 0: recorded 0, computed 1");
     let mut state = opening();
     state["colour"] = json!("red");
     assert!(error_of(&engine.ask(act(9, state, 0))).contains("unknown field `colour`"));

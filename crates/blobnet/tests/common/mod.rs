@@ -2,8 +2,9 @@
 //! real encoded positions.
 #![allow(dead_code)] // each test file uses its own part
 
+use game::ACTIONS;
 use blobnet::encode::{encode, legal_mask, mask_row};
-use blobnet::{ACTIONS, FEATURES, VALUES};
+use blobnet::{FEATURES, VALUES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use game::{Round, Suit};

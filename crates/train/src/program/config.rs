@@ -169,9 +169,7 @@ impl TrainConfig {
         check_weights(&s.players, "selfplay.players")?;
         check_weights(&s.cards, "selfplay.cards")?;
         for &(players, _) in &s.players {
-            if !(game::MIN_PLAYERS..=game::MAX_PLAYERS).contains(&players) {
-                return Err(format!("selfplay.players: {players} players, Blob needs 3 to 8"));
-            }
+            game::check_table(players, 1, 0).map_err(|e| format!("selfplay.players: {e}"))?;
             if !s.cards.iter().any(|&(n, w)| w > 0.0 && (1..=game::max_cards(players)).contains(&n)) {
                 return Err(format!(
                     "selfplay.cards: no {size} fits {players} players (at most {} cards each)",
@@ -202,11 +200,12 @@ impl TrainConfig {
         let e = &self.evaluation;
         if e.every > 0 {
             count(e.deals, MAX_EVALUATION_DEALS, "evaluation.deals")?;
-            if !(game::MIN_PLAYERS..=game::MAX_PLAYERS).contains(&e.players) {
-                return Err(format!("evaluation.players: {} players, Blob needs 3 to 8", e.players));
+            game::check_table(e.players, 1, 0).map_err(|e| format!("evaluation.players: {e}"))?;
+            if e.cards.is_empty() {
+                return Err("evaluation.cards: no round size given".into());
             }
-            if e.cards.is_empty() || e.cards.iter().any(|&n| n == 0 || n > game::max_cards(e.players)) {
-                return Err(format!("evaluation.cards must list sizes in 1..={}", game::max_cards(e.players)));
+            for &n in &e.cards {
+                game::check_table(e.players, n, 0).map_err(|e| format!("evaluation.cards: {e}"))?;
             }
         }
         Ok(())
@@ -218,7 +217,7 @@ impl TrainConfig {
         let t = &self.training;
         let net = &self.net;
         // Per row: the input, each block's residual and feed-forward activations, the heads.
-        let row = blobnet::FEATURES + net.blocks * (4 * net.d_model + 2 * net.ffn) + 2 * blobnet::ACTIONS;
+        let row = blobnet::FEATURES + net.blocks * (4 * net.d_model + 2 * net.ffn) + 2 * game::ACTIONS;
         let nodes = self.selfplay.concurrent as u64 * u64::from(self.search.worlds) * u64::from(self.search.simulations);
         vec![
             ("training.buffer_size", t.buffer_size as u64 * EXAMPLE_BYTES),
@@ -267,7 +266,7 @@ pub const MAX_BUFFER_SIZE: usize = 100_000_000;
 pub const MAX_EVALUATION_DEALS: usize = 1_000_000;
 
 /// A replay-buffer example in memory: the struct and its policy row.
-const EXAMPLE_BYTES: u64 = (std::mem::size_of::<crate::deals::Example>() + blobnet::ACTIONS * 4) as u64;
+const EXAMPLE_BYTES: u64 = (std::mem::size_of::<crate::deals::Example>() + game::ACTIONS * 4) as u64;
 /// A search tree's memory per simulation, generously (a node and its edges).
 const NODE_BYTES: u64 = 512;
 

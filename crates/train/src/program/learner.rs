@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, ACTIONS, FEATURES, VALUES};
+use game::ACTIONS;
+use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, FEATURES, VALUES};
 use mcts::Leaf;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;

@@ -9,7 +9,7 @@
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
 
-use game::{Action, Card, CardSet, GameContext, Phase, Round, RoundSpec, Schedule, Suit, MAX_PLAYERS, TRUMP_CYCLE};
+use game::{Action, Card, CardSet, GameContext, ParseActionError, Phase, Round, RoundSpec, Schedule, Suit, MAX_PLAYERS, TRUMP_CYCLE};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -100,13 +100,6 @@ fn hand_text(hand: CardSet) -> String {
         .join("  ")
 }
 
-fn action_text(action: Action) -> String {
-    match action {
-        Action::Bid(b) => b.to_string(),
-        Action::Play(card) => card.to_string(),
-    }
-}
-
 impl<R: BufRead, W: Write> Session<'_, R, W> {
     fn name(&self, seat: usize) -> String {
         if seat == self.table.seat {
@@ -150,7 +143,7 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
                 (decision.action, time)
             };
             let verb = if matches!(action, Action::Bid(_)) { "bids" } else { "plays" };
-            writeln!(self.out, "{} {verb} {}{time}", self.name(seat), action_text(action))?;
+            writeln!(self.out, "{} {verb} {}{time}", self.name(seat), action.short())?;
             self.apply(&mut round, action)?;
         }
         for seat in 0..self.table.players {
@@ -231,7 +224,7 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
             }
         }
         writeln!(self.out, "Your hand: {}", hand_text(round.hand(seat)))?;
-        let legal: Vec<String> = round.legal_actions().iter().map(action_text).collect();
+        let legal: Vec<String> = round.legal_actions().iter().map(Action::short).collect();
         let what = if round.phase() == Phase::Bidding { "bid" } else { "card" };
         loop {
             writeln!(self.out, "legal: {}", legal.join(" "))?;
@@ -253,21 +246,16 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
             if text.eq_ignore_ascii_case("quit") {
                 return Ok(None);
             }
-            let action = match round.phase() {
-                Phase::Bidding => match text.parse::<u8>() {
-                    Ok(bid) => Action::Bid(bid),
-                    Err(_) => {
-                        writeln!(self.out, "not a bid: {text:?} (type a number 0-{})", round.cards())?;
-                        continue;
-                    }
-                },
-                _ => match text.parse::<Card>() {
-                    Ok(card) => Action::Play(card),
-                    Err(e) => {
-                        writeln!(self.out, "not a card: {e}")?;
-                        continue;
-                    }
-                },
+            let action = match Action::parse_in(round.phase(), text) {
+                Ok(action) => action,
+                Err(e @ ParseActionError::NotABid(_)) => {
+                    writeln!(self.out, "{e} (type a number 0-{})", round.cards())?;
+                    continue;
+                }
+                Err(e) => {
+                    writeln!(self.out, "{e}")?;
+                    continue;
+                }
             };
             // Checked on a copy: the real round only ever sees legal actions.
             let mut trial = *round;

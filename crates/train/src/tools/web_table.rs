@@ -3,7 +3,7 @@
 //! the person's decisions and a review of them after each round, and the game record.
 
 use game::record::{GameRecord, RoundRecord};
-use game::{Action, Card, GameContext, InfoSet, Phase, Round, RoundSpec, Schedule, Suit, TRUMP_CYCLE};
+use game::{Action, Card, GameContext, InfoSet, ParseActionError, Phase, Round, RoundSpec, Schedule, Suit, TRUMP_CYCLE};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -185,33 +185,15 @@ pub struct WebTable {
     last_action: Option<(usize, Action)>,
 }
 
-/// "3" for a bid, "As" for a card.
-pub fn action_text(action: Action) -> String {
-    match action {
-        Action::Bid(bid) => bid.to_string(),
-        Action::Play(card) => card.to_string(),
-    }
-}
-
-fn trump_text(trump: Option<Suit>) -> String {
-    game::record::trump_text(trump)
-}
-
 impl WebTable {
     pub fn new(spec: TableSpec) -> Result<WebTable, TableError> {
         let players = spec.players;
-        if !(game::MIN_PLAYERS..=game::MAX_PLAYERS).contains(&players) {
-            return Err(TableError::Setup(format!("players must be 3..8, got {players}")));
-        }
+        game::check_table(players, spec.start, 0).map_err(|e| TableError::Setup(e.to_string()))?;
         if spec.seat >= players {
             return Err(TableError::Setup(format!("seat {} does not exist with {players} players", spec.seat)));
         }
         if spec.seats.len() != players {
             return Err(TableError::Setup(format!("{} seat kinds given for {players} seats", spec.seats.len())));
-        }
-        let most = game::max_cards(players);
-        if !(1..=most).contains(&spec.start) {
-            return Err(TableError::Setup(format!("cards must be 1..{most} with {players} players, got {}", spec.start)));
         }
         let mut dealing = ChaCha8Rng::seed_from_u64(derive_seed(spec.seed, &[0]));
         let specs = if spec.whole_game {
@@ -274,19 +256,12 @@ impl WebTable {
 
     /// Read the person's action from its text: a bid while bidding, a card while playing.
     pub fn parse_action(&self, text: &str) -> Result<Action, TableError> {
-        let text = text.trim();
-        let shown = game::record::shorten(text, game::record::QUOTED_CHARS);
-        match self.round.phase() {
-            Phase::Bidding => text
-                .parse::<u8>()
-                .map(Action::Bid)
-                .map_err(|_| TableError::Unreadable { what: "bid", text: shown }),
-            Phase::Playing => text
-                .parse::<Card>()
-                .map(Action::Play)
-                .map_err(|_| TableError::Unreadable { what: "card", text: shown }),
-            Phase::Done => Err(TableError::RoundOver),
-        }
+        let shown = || game::record::shorten(text.trim(), game::record::QUOTED_CHARS);
+        Action::parse_in(self.round.phase(), text).map_err(|e| match e {
+            ParseActionError::NotABid(_) => TableError::Unreadable { what: "bid", text: shown() },
+            ParseActionError::NotACard(_) => TableError::Unreadable { what: "card", text: shown() },
+            ParseActionError::RoundOver => TableError::RoundOver,
+        })
     }
 
     /// The person's action. `advisor`, when there is one, is asked what it would do, for the
@@ -308,8 +283,8 @@ impl WebTable {
                 let share = |a: Action| share_of(&decision, a);
                 self.reviews.push(ReviewedDecision {
                     decision: self.actions.len() + 1,
-                    yours: action_text(action),
-                    agents: action_text(decision.action),
+                    yours: action.short(),
+                    agents: decision.action.short(),
                     share_yours: share(action),
                     share_agents: share(decision.action),
                 });
@@ -406,12 +381,12 @@ impl WebTable {
         let search = decision.search.as_ref().ok_or(TableError::NoAgent)?;
         let total: u32 = search.visits.iter().map(|(_, v)| v).sum();
         let mut visits: Vec<(String, f32)> = if search.forced {
-            vec![(action_text(decision.action), 1.0)]
+            vec![(decision.action.short(), 1.0)]
         } else {
-            search.visits.iter().map(|&(a, v)| (action_text(a), v as f32 / total.max(1) as f32)).collect()
+            search.visits.iter().map(|&(a, v)| (a.short(), v as f32 / total.max(1) as f32)).collect()
         };
         visits.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(Advice { action: action_text(decision.action), visits, value: search.value })
+        Ok(Advice { action: decision.action.short(), visits, value: search.value })
     }
 
     /// The game so far as a record of `docs/formats.md`: a game record for whole games (the
@@ -446,7 +421,7 @@ impl WebTable {
             cards.reverse();
             hand.extend(cards);
         }
-        let legal = if self.is_persons_turn() { round.legal_actions().iter().map(action_text).collect() } else { Vec::new() };
+        let legal = if self.is_persons_turn() { round.legal_actions().iter().map(Action::short).collect() } else { Vec::new() };
         let in_order = |leader: usize, cards: &[Card]| -> Vec<(usize, String)> {
             cards.iter().enumerate().map(|(i, c)| ((leader + i) % players, c.to_string())).collect()
         };
@@ -461,7 +436,7 @@ impl WebTable {
             rounds: self.specs.len(),
             cards: round.cards(),
             dealer: round.dealer(),
-            trump: trump_text(round.trump()),
+            trump: game::record::trump_text(round.trump()),
             phase,
             to_act: self.to_act(),
             your_turn: self.is_persons_turn(),
@@ -487,7 +462,7 @@ impl WebTable {
             can_undo: self.undo.is_some(),
             review: if round.is_over() { self.reviews.clone() } else { Vec::new() },
             reviewed: round.is_over(),
-            last_action: self.last_action.map(|(s, a)| (s, action_text(a))),
+            last_action: self.last_action.map(|(s, a)| (s, a.short())),
         }
     }
 
