@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use game::ACTIONS;
-use blobnet::encode::{encode, legal_mask, mask_row};
+use blobnet::encode::{encode, mask_row};
 use blobnet::{BackendTask, BlobNetConfig, DeviceSpec, FEATURES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -99,7 +99,7 @@ fn main() {
         let info = round.info_set(round.to_act());
         let start = Instant::now();
         encode(&info, None, None, &mut features[i * FEATURES..][..FEATURES]);
-        mask_row(legal_mask(&info), &mut masks[i * ACTIONS..][..ACTIONS]);
+        mask_row(info.legal_actions().mask, &mut masks[i * ACTIONS..][..ACTIONS]);
         encode_time += start.elapsed();
     }
     println!(

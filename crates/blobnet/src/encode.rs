@@ -200,15 +200,6 @@ pub fn encode(info: &InfoSet, game: Option<&GameContext>, hands: Option<&[CardSe
     }
 }
 
-/// The observer's legal actions as a 52-bit mask over action indices (`Actions::mask`); zero when
-/// the observer is not the one to act (their view cannot know another player's legal cards).
-pub fn legal_mask(info: &InfoSet) -> u64 {
-    let view = info.view();
-    if view.is_over() || view.to_act() != info.observer() {
-        return 0;
-    }
-    view.legal_actions().mask
-}
 
 /// Write a legal-action mask as 0/1 floats, the form `loss` and `masked_softmax` take.
 ///

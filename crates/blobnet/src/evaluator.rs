@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::encode::{encode, legal_mask, mask_row, FEATURES};
+use crate::encode::{encode, mask_row, FEATURES};
 use game::ACTIONS;
-use crate::net::{BlobNet, VALUES};
+use crate::net::{BlobNet, ROW, VALUES};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use game::{GameContext, Round};
@@ -63,13 +63,12 @@ impl<B: Backend> NetEvaluator<B> {
 /// ceiling of any device it feeds.
 pub struct NoNetworkEvaluator {
     host: HostSide,
-    policy: Vec<f32>,
-    values: Vec<f32>,
+    rows: Vec<f32>,
 }
 
 impl NoNetworkEvaluator {
     pub fn new(head: ValueHead) -> NoNetworkEvaluator {
-        NoNetworkEvaluator { host: HostSide::new(head), policy: Vec::new(), values: Vec::new() }
+        NoNetworkEvaluator { host: HostSide::new(head), rows: Vec::new() }
     }
 }
 
@@ -79,9 +78,11 @@ impl Evaluator for NoNetworkEvaluator {
         // The copies a device upload makes of the two buffers (as `NetEvaluator` hands them over).
         let upload = (self.host.features.clone(), self.host.masks.clone());
         std::hint::black_box(&upload);
-        self.policy.resize(batch.len() * ACTIONS, 1.0 / ACTIONS as f32);
-        self.values.resize(batch.len() * VALUES, 0.5);
-        self.host.decode(batch, &self.policy, &self.values, out);
+        if self.rows.len() < batch.len() * ROW {
+            let row: Vec<f32> = [1.0 / ACTIONS as f32; ACTIONS].into_iter().chain([0.5; VALUES]).collect();
+            self.rows = row.repeat(batch.len());
+        }
+        self.host.decode(batch, &self.rows, out);
     }
 }
 
@@ -115,12 +116,13 @@ impl HostSide {
         encode_batch(batch, |leaf| HostSide::context(head, leaf), &mut self.features, &mut self.masks);
     }
 
-    /// Write row i of `policy` (`[n, ACTIONS]`) and `values` (`[n, VALUES]`, relative to the
-    /// leaf's seat to act, on the head's scale) into `out[i]`: values by absolute seat, on the
-    /// round scale.
-    fn decode(&self, batch: &[Leaf], policy: &[f32], values: &[f32], out: &mut [Evaluation]) {
-        for (i, (leaf, eval)) in batch.iter().zip(out.iter_mut()).enumerate() {
-            eval.policy.copy_from_slice(&policy[i * ACTIONS..(i + 1) * ACTIONS]);
+    /// Write row i of `rows` (`[n, ROW]`: the policy, then the values relative to the leaf's
+    /// seat to act, on the head's scale) into `out[i]`: values by absolute seat, on the round
+    /// scale.
+    fn decode(&self, batch: &[Leaf], rows: &[f32], out: &mut [Evaluation]) {
+        for ((leaf, eval), row) in batch.iter().zip(out.iter_mut()).zip(rows.chunks_exact(ROW)) {
+            let (policy, values) = row.split_at(ACTIONS);
+            eval.policy.copy_from_slice(policy);
             let info = &leaf.info;
             let players = info.view().players();
             let to_round_scale = |value: f32| match (self.head, HostSide::context(self.head, leaf)) {
@@ -131,7 +133,7 @@ impl HostSide {
                 _ => value,
             };
             for relative in 0..players {
-                eval.values[(info.observer() + relative) % players] = to_round_scale(values[i * VALUES + relative]);
+                eval.values[(info.observer() + relative) % players] = to_round_scale(values[relative]);
             }
         }
     }
@@ -176,7 +178,7 @@ pub fn encode_batch(
         .zip(batch.par_iter())
         .for_each(|((row, mask), leaf)| {
             encode(&leaf.info, game_of(leaf).as_ref(), leaf.hands.as_ref(), row);
-            mask_row(legal_mask(&leaf.info), mask);
+            mask_row(leaf.legal.mask, mask);
         });
 }
 
@@ -190,8 +192,8 @@ where
         self.host.encode(batch);
         let input = Tensor::from_data(TensorData::new(self.host.features.clone(), [n, FEATURES]), &self.device);
         let legal = Tensor::from_data(TensorData::new(self.host.masks.clone(), [n, ACTIONS]), &self.device);
-        let (policy, values) = self.net.predict(input, legal);
-        self.host.decode(batch, &policy, &values, out);
+        let rows = self.net.predict_rows(input, legal);
+        self.host.decode(batch, &rows, out);
         self.busy += start.elapsed();
         self.positions += n as u64;
         self.calls += 1;

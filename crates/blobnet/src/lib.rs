@@ -23,6 +23,6 @@ pub use checkpoint::{
 #[cfg(feature = "cuda")]
 pub use device::{cuda_device, CudaBackend, CudaDevice};
 pub use device::{BackendTask, CpuBackend, CpuDevice, DeviceError, DeviceSpec, ParseDeviceError};
-pub use encode::{encode, legal_mask, mask_row, FEATURES};
+pub use encode::{encode, mask_row, FEATURES};
 pub use loss::{loss, LossParts};
 pub use net::{masked_softmax, BlobNet, BlobNetConfig, ConfigError, VALUES};

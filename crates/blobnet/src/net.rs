@@ -15,6 +15,8 @@ use game::ACTIONS;
 
 /// Value outputs: one per seat relative to the acting player (valid for the first P).
 pub const VALUES: usize = MAX_PLAYERS;
+/// Floats per position in [`BlobNet::predict_rows`]: the policy, then the values.
+pub const ROW: usize = ACTIONS + VALUES;
 
 /// Logit given to illegal actions. Finite rather than -inf so that a zero target times the
 /// log-probability of an illegal action is 0, not NaN; exp of it underflows to exactly 0.
@@ -232,18 +234,29 @@ impl<B: Backend> BlobNet<B> {
     /// Call it on an inference backend (for an `Autodiff` network, on `net.valid()`), or the
     /// autodiff graph is recorded for nothing.
     pub fn predict(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> (Vec<f32>, Vec<f32>) {
-        let (logits, values) = self.forward(input);
-        let [batch, _] = logits.dims();
-        let both = Tensor::cat(vec![masked_softmax(logits, legal), values], 1).into_data();
+        let rows = self.predict_rows(input, legal);
+        let batch = rows.len() / ROW;
         let mut policy = Vec::with_capacity(batch * ACTIONS);
         let mut value = Vec::with_capacity(batch * VALUES);
-        // `iter` converts from whatever float type the backend uses, so this cannot fail.
-        let mut it = both.iter::<f32>();
-        for _ in 0..batch {
-            policy.extend(it.by_ref().take(ACTIONS));
-            value.extend(it.by_ref().take(VALUES));
+        for row in rows.chunks_exact(ROW) {
+            policy.extend_from_slice(&row[..ACTIONS]);
+            value.extend_from_slice(&row[ACTIONS..]);
         }
         (policy, value)
+    }
+
+    /// [`BlobNet::predict`] as one row-major buffer of `ROW` floats per position (policy,
+    /// then values): one download, no per-element conversion when the backend computes in
+    /// f32 (the evaluator's path).
+    pub fn predict_rows(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
+        let (logits, values) = self.forward(input);
+        let both = Tensor::cat(vec![masked_softmax(logits, legal), values], 1).into_data();
+        if both.dtype == burn::tensor::DType::F32 {
+            both.into_vec::<f32>().expect("the dtype is f32")
+        } else {
+            // Another float type (f16 backends) is converted element by element.
+            both.iter::<f32>().collect()
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The encoder against hand-built positions, hidden-card independence and relative seating.
 
 use blobnet::encode::*;
+use game::ACTIONS;
 use game::{determinize, Action, Card, CardSet, GameContext, Round, Suit, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -115,14 +116,14 @@ fn hook_appears_once_every_other_seat_has_bid() {
     assert_eq!(r[HOOK + 1 + 2], 1.0, "dealer may not bid 3 - 1 = 2");
     assert_eq!(r[HOOK + 1..HOOK + 19].iter().sum::<f32>(), 1.0);
     assert_eq!(r[PHASE], 1.0);
-    assert_eq!(legal_mask(&round.info_set(1)), 0b1011, "bids 0, 1, 3");
-    assert_eq!(legal_mask(&round.info_set(0)), 0, "seat 0 is not to act");
+    assert_eq!(round.info_set(1).legal_actions().mask, 0b1011, "bids 0, 1, 3");
+    assert_eq!(round.info_set(0).legal_actions().mask, 0, "seat 0 is not to act");
 }
 
 #[test]
 fn legal_mask_matches_the_rules_and_mask_row_writes_it() {
     let round = hand_built();
-    let mask = legal_mask(&round.info_set(1));
+    let mask = round.info_set(1).legal_actions().mask;
     assert_eq!(mask, round.legal_actions().mask);
     assert_eq!(mask, 1 << card("Qs"), "must follow spades");
     let mut out = [9.0; ACTIONS];
@@ -260,7 +261,7 @@ fn finished_round_encodes_without_a_player_to_act() {
     assert_eq!(r[PHASE + 2], 1.0);
     assert!(r[TO_ACT..TO_ACT + 8].iter().all(|&v| v == 0.0));
     assert_eq!(r[SCALARS + 2], 1.0, "all tricks done");
-    assert_eq!(legal_mask(&round.info_set(1)), 0);
+    assert_eq!(round.info_set(1).legal_actions().mask, 0);
 }
 
 /// With the deal shown, the other seats' current hands fill `OTHER_HANDS` by relative seat and

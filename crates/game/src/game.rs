@@ -9,11 +9,12 @@ use crate::round::{check_table, DealError, Round, MAX_PLAYERS};
 pub const TRUMP_CYCLE: [Option<Suit>; 5] =
     [Some(Suit::Spades), Some(Suit::Hearts), Some(Suit::Clubs), Some(Suit::Diamonds), None];
 
-/// The rounds of a game for `players` players starting at `start` cards.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The rounds of a game for `players` players starting at `start` cards. Two numbers, no
+/// allocation: the network evaluator asks for a leaf's later rounds at every evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schedule {
     players: usize,
-    sizes: Vec<usize>,
+    start: usize,
 }
 
 /// The setup of one scheduled round.
@@ -28,12 +29,18 @@ impl Schedule {
     pub fn new(players: usize, start: usize) -> Result<Schedule, DealError> {
         // The first round's table; every later one is no larger, with the dealer rotating.
         check_table(players, start, 0)?;
-        let sizes = (2..=start)
-            .rev()
-            .chain(std::iter::repeat_n(1, players))
-            .chain(2..=start)
-            .collect();
-        Ok(Schedule { players, sizes })
+        Ok(Schedule { players, start })
+    }
+
+    /// Cards per player in round `index`: C, C - 1, ..., 2, then P rounds of 1, then 2, ..., C.
+    fn cards(&self, index: usize) -> Option<usize> {
+        let down = self.start - 1;
+        match index {
+            i if i < down => Some(self.start - i),
+            i if i < down + self.players => Some(1),
+            i if i < self.len() => Some(i - down - self.players + 2),
+            _ => None,
+        }
     }
 
     pub fn players(&self) -> usize {
@@ -41,15 +48,15 @@ impl Schedule {
     }
 
     pub fn len(&self) -> usize {
-        self.sizes.len()
+        2 * self.start + self.players - 2
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sizes.is_empty()
+        self.len() == 0
     }
 
     pub fn round(&self, index: usize) -> Option<RoundSpec> {
-        let cards = *self.sizes.get(index)?;
+        let cards = self.cards(index)?;
         Some(RoundSpec { cards, dealer: index % self.players, trump: TRUMP_CYCLE[index % 5] })
     }
 

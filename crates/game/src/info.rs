@@ -1,7 +1,7 @@
 //! What one player knows of a round (RULES.md, "What a player knows").
 
 use crate::card::CardSet;
-use crate::round::Round;
+use crate::round::{Actions, Phase, Round};
 
 /// A player's information set: the round as that player sees it. The other seats' hands are
 /// blanked out at construction, so nothing built on an `InfoSet` can read hidden cards.
@@ -32,6 +32,15 @@ impl InfoSet {
 
     pub fn hand(&self) -> CardSet {
         self.view.hand(self.observer())
+    }
+
+    /// The observer's legal actions; none when it is not the one to act (its view cannot know
+    /// another player's legal cards) or the round is over.
+    pub fn legal_actions(&self) -> Actions {
+        if self.view.is_over() || self.view.to_act() != self.observer() {
+            return Actions { mask: 0, phase: Phase::Done };
+        }
+        self.view.legal_actions()
     }
 
     /// Cards the observer cannot see: in other hands or undealt.

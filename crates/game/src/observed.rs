@@ -74,14 +74,18 @@ impl Observation {
         if self.plays.len() > players * cards {
             return Err(ObservationError::TooManyPlays { count: self.plays.len(), players, cards });
         }
-        let (played, voids) = self.attribute()?;
-        let all_played = played.iter().fold(CardSet::EMPTY, |all, set| all | *set);
-        let unknown: Vec<usize> = (0..players).filter(|&s| self.hands[s].is_none()).collect();
-        let needs: Vec<(usize, u8)> = unknown.iter().map(|&s| (cards.saturating_sub(played[s].len()), voids[s])).collect();
-        let filler = fill(!(known_cards | all_played), &needs).ok_or(ObservationError::Inconsistent)?;
         let mut hands: Vec<CardSet> = self.hands.iter().map(|hand| hand.unwrap_or(CardSet::EMPTY)).collect();
-        for (&s, extra) in unknown.iter().zip(filler) {
-            hands[s] = played[s] | extra;
+        let unknown: Vec<usize> = (0..players).filter(|&s| self.hands[s].is_none()).collect();
+        // With every hand known the actions below are checked by the rules alone, in order, so
+        // the first illegal one is the one named.
+        if !unknown.is_empty() {
+            let (played, voids) = self.attribute()?;
+            let all_played = played.iter().fold(CardSet::EMPTY, |all, set| all | *set);
+            let needs: Vec<(usize, u8)> = unknown.iter().map(|&s| (cards.saturating_sub(played[s].len()), voids[s])).collect();
+            let filler = fill(!(known_cards | all_played), &needs).ok_or(ObservationError::Inconsistent)?;
+            for (&s, extra) in unknown.iter().zip(filler) {
+                hands[s] = played[s] | extra;
+            }
         }
 
         let mut round = Round::new(players, cards, self.dealer, self.trump, &hands)?;
@@ -92,6 +96,9 @@ impl Observation {
             let fail = |reason: String| ObservationError::Play { index: index + 1, reason };
             if round.bids_made() < players {
                 return Err(fail(format!("{} of {players} bids made, play starts after bidding", round.bids_made())));
+            }
+            if let Some(earlier) = already_played(&self.plays[..index], card) {
+                return Err(fail(format!("{card} was already played (play {earlier})")));
             }
             round.apply(Action::Play(card)).map_err(|e| fail(e.to_string()))?;
         }
@@ -124,8 +131,8 @@ impl Observation {
                 let index = t * players + position + 1;
                 let seat = (leader + position) % players;
                 let fail = |reason: String| ObservationError::Play { index, reason };
-                if let Some(earlier) = self.plays[..index - 1].iter().position(|&c| c == card) {
-                    return Err(fail(format!("{card} was already played (play {})", earlier + 1)));
+                if let Some(earlier) = already_played(&self.plays[..index - 1], card) {
+                    return Err(fail(format!("{card} was already played (play {earlier})")));
                 }
                 if let Some(holder) = (0..players).find(|&s| s != seat && self.hands[s].is_some_and(|h| h.contains(card))) {
                     return Err(fail(format!("seat {seat} cannot play {card}: it was dealt to seat {holder}")));
@@ -142,6 +149,11 @@ impl Observation {
         }
         Ok((played, voids))
     }
+}
+
+/// The play (counted from 1) among `earlier` that was `card`.
+fn already_played(earlier: &[Card], card: Card) -> Option<usize> {
+    earlier.iter().position(|&c| c == card).map(|i| i + 1)
 }
 
 /// Filler hands from `unseen`: for each `(need, void mask)`, `need` cards of suits outside the

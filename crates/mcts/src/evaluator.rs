@@ -2,7 +2,7 @@
 //! sets, with the game around the round in game mode) in, a policy and per-seat values out.
 //! The search never depends on how (network, rollouts).
 
-use game::{CardSet, Determinizer, GameContext, InfoSet, Round, ACTIONS, MAX_PLAYERS};
+use game::{Actions, CardSet, Determinizer, GameContext, InfoSet, Round, ACTIONS, MAX_PLAYERS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -38,17 +38,26 @@ pub struct Leaf {
     /// that values the world with every card known (a perfect-information value, as PIMC
     /// plays each world out). `None` for the root, which stands for every world at once.
     pub hands: Option<[CardSet; MAX_PLAYERS]>,
+    /// The legal actions of the seat to act, computed once where the leaf is made (the search
+    /// needs them to expand the node, the evaluator to mask the policy). Empty when the round
+    /// is over or the observer is not to act.
+    pub legal: Actions,
 }
 
 impl Leaf {
-    /// A leaf of the lone round `info` with no world (a root, or the information set alone).
-    pub fn of_info(info: InfoSet) -> Leaf {
-        Leaf { info, game: None, hands: None }
+    /// A leaf of `info` with its game context and, when it belongs to a world, the world's hands.
+    pub fn new(info: InfoSet, game: Option<GameContext>, hands: Option<[CardSet; MAX_PLAYERS]>) -> Leaf {
+        Leaf { info, game, hands, legal: info.legal_actions() }
     }
 
-    /// The leaf of the seat to act in `world`, a full deal, with its hands shown.
+    /// A leaf of the lone round `info` with no world (a root, or the information set alone).
+    pub fn of_info(info: InfoSet) -> Leaf {
+        Leaf::new(info, None, None)
+    }
+
+    /// The leaf of the seat to act in `world`, a full deal (not over), with its hands shown.
     pub fn in_world(world: &Round, game: Option<GameContext>) -> Leaf {
-        Leaf { info: InfoSet::new(world, world.to_act()), game, hands: Some(hands_of(world)) }
+        Leaf { info: InfoSet::new(world, world.to_act()), game, hands: Some(hands_of(world)), legal: world.legal_actions() }
     }
 }
 

@@ -5,7 +5,7 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, Actions, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
@@ -88,7 +88,6 @@ struct World {
 struct PendingLeaf {
     world: u32,
     node: u32,
-    legal: Actions,
 }
 
 #[derive(Clone, Debug)]
@@ -272,7 +271,7 @@ impl Search {
                 self.sample_worlds(determinizer);
                 // The root is evaluated once for all worlds: every world's root has the same
                 // information set for the acting player, which is `info` itself.
-                self.leaves.push(Leaf { info: self.info, game: self.game, hands: None });
+                self.leaves.push(Leaf::new(self.info, self.game, None));
                 self.stage = Stage::Root;
                 counters.leaves = 1;
                 counters.started = 1;
@@ -313,12 +312,12 @@ impl Search {
     }
 
     fn back_up(&mut self, evals: &[Evaluation], counters: &mut WaveCounters) {
-        for (leaf, eval) in self.pending.iter().zip(evals) {
-            let world = &mut self.worlds[leaf.world as usize];
-            if !world.tree.expand(leaf.node, leaf.legal, &eval.policy) {
+        for ((pending, leaf), eval) in self.pending.iter().zip(&self.leaves).zip(evals) {
+            let world = &mut self.worlds[pending.world as usize];
+            if !world.tree.expand(pending.node, leaf.legal, &eval.policy) {
                 counters.invalid += 1;
             }
-            world.tree.backup(leaf.node, &clean_values(&eval.values, counters));
+            world.tree.backup(pending.node, &clean_values(&eval.values, counters));
             world.simulations += 1;
             counters.simulations += 1;
         }
@@ -344,7 +343,7 @@ impl Search {
                 match world.tree.descend(&world.round, &config) {
                     Descent::Leaf { node, round } => {
                         self.leaves.push(Leaf::in_world(&round, self.game));
-                        self.pending.push(PendingLeaf { world: index as u32, node, legal: round.legal_actions() });
+                        self.pending.push(PendingLeaf { world: index as u32, node });
                         counters.leaves += 1;
                     }
                     Descent::Terminal => {

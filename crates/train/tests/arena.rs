@@ -59,7 +59,7 @@ fn whole_games_score_per_game() {
     // A game of 7 rounds: the heuristic's per-game score is several rounds' worth.
     assert!(heuristic > 20.0 && heuristic > random + 5.0, "{out}");
     let (ok, _, err) = arena(&["heuristic", "random", "--game", "20"]);
-    assert!(!ok && err.contains("--game must be a start size in 1..=13"), "{err}");
+    assert!(!ok && err.contains("--game: 20 cards each for 4 players: must be 1..=13"), "{err}");
 }
 
 #[test]

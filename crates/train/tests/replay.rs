@@ -71,7 +71,7 @@ fn broken_records_report_the_place_and_reason() {
     let good = played_round(3, 4, 5);
     let mut not_in_hand = good.clone();
     // Play 7 is by whoever leads or follows then; give it a card nobody holds in that hand.
-    let foreign = good.hands.iter().flatten().cloned().collect::<Vec<_>>();
+    let foreign = good.hands.iter().flatten().flatten().cloned().collect::<Vec<_>>();
     let missing = ["2s", "3s", "4s", "5s", "6s", "2h", "3h", "4h", "5h", "6h", "7h"]
         .into_iter()
         .find(|c| !foreign.iter().any(|f| f == c))
@@ -86,9 +86,9 @@ fn broken_records_report_the_place_and_reason() {
     let mut wrong_score = good.clone();
     wrong_score.scores.as_mut().unwrap()[1] += 1;
     let mut unknown_card = good.clone();
-    unknown_card.hands[2][0] = "1x".to_string();
+    unknown_card.hands[2].as_mut().unwrap()[0] = "1x".to_string();
     let mut short_hand = good.clone();
-    short_hand.hands[1].pop();
+    short_hand.hands[1].as_mut().unwrap().pop();
     let mut bad_game = played_game(2);
     bad_game.rounds[1].dealer = 3;
     let lines = vec![

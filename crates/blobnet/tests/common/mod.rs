@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use game::ACTIONS;
-use blobnet::encode::{encode, legal_mask, mask_row};
+use blobnet::encode::{encode, mask_row};
 use blobnet::{FEATURES, VALUES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -56,7 +56,7 @@ pub fn batch(size: usize, seed: u64) -> Batch {
         }
         let info = round.info_set(round.to_act());
         encode(&info, None, None, &mut b.features[i * FEATURES..][..FEATURES]);
-        let mask = legal_mask(&info);
+        let mask = info.legal_actions().mask;
         mask_row(mask, &mut b.legal[i * ACTIONS..][..ACTIONS]);
         let target = round.legal_actions().sample(&mut rng).unwrap().index();
         b.policy[i * ACTIONS + target] = 1.0;

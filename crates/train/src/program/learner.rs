@@ -81,7 +81,7 @@ impl<B: AutodiffBackend> Learner<B> {
         let leaves: Vec<Leaf> = batch
             .iter()
             .enumerate()
-            .map(|(i, e)| Leaf { info: e.info, game: e.game, hands: e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0) })
+            .map(|(i, e)| Leaf::new(e.info, e.game, e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0)))
             .collect();
         encode_batch(&leaves, |leaf| leaf.game, &mut features, &mut masks);
         let mut policies = vec![0.0f32; n * ACTIONS];
