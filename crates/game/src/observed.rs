@@ -108,13 +108,18 @@ impl Observation {
     /// The information set of `seat`, whose hand must be known. The filler of the other
     /// unknown hands never reaches it: an information set blanks every hand but its own.
     pub fn info_set(&self, seat: usize) -> Result<InfoSet, ObservationError> {
+        Ok(self.round_seen_by(seat)?.info_set(seat))
+    }
+
+    /// [`Observation::round`] for an observer `seat`, which must exist and know its own hand.
+    pub fn round_seen_by(&self, seat: usize) -> Result<Round, ObservationError> {
         if seat >= self.players {
             return Err(ObservationError::Seat { seat, players: self.players });
         }
         if self.hands.get(seat).is_some_and(Option::is_none) {
             return Err(ObservationError::HandUnknown(seat));
         }
-        Ok(self.round()?.info_set(seat))
+        self.round()
     }
 
     /// Who played each card (trick leaders follow from the public cards alone): the cards each

@@ -201,11 +201,9 @@ impl RoundRecord {
     /// The information set of `seat` after the recorded actions, from what that seat has seen
     /// (hands it does not know may be missing), with the optional results checked.
     pub fn info_set(&self, seat: usize) -> Result<InfoSet, ReplayError> {
-        let observation = self.observation()?;
-        let info = observation.info_set(seat)?;
-        // `info_set` succeeded, so the round it was built from is there to check against.
-        self.check_results(&observation.round()?)?;
-        Ok(info)
+        let round = self.observation()?.round_seen_by(seat)?;
+        self.check_results(&round)?;
+        Ok(round.info_set(seat))
     }
 
     /// The optional tricks and scores against the round the actions reached.

@@ -277,7 +277,7 @@ impl Search {
                 counters.started = 1;
             }
             Stage::Running => {
-                if self.worlds.iter().all(|w| w.simulations == self.target(w)) {
+                if self.worlds.iter().all(|w| w.simulations == simulation_target(&self.config, w)) {
                     self.finish();
                 } else {
                     self.stage = Stage::Running;
@@ -323,22 +323,13 @@ impl Search {
         }
     }
 
-    /// Simulations `world` gets: S, or one per root action in a one-ply search.
-    fn target(&self, world: &World) -> u32 {
-        match self.config.kind {
-            SearchKind::Puct => self.config.simulations,
-            SearchKind::OnePly => world.tree.root_child_count() as u32,
-        }
-    }
-
     /// Select up to K leaves in every world, never letting a world pass its target.
     fn select(&mut self, counters: &mut WaveCounters) {
         let config = self.config;
-        let targets: Vec<u32> = self.worlds.iter().map(|w| self.target(w)).collect();
         for (index, world) in self.worlds.iter_mut().enumerate() {
             // Nothing is pending at the start of a wave, so this bounds completed plus
             // pending simulations by the target.
-            let attempts = (config.leaves_per_world_wave() as u32).min(targets[index] - world.simulations);
+            let attempts = (config.leaves_per_world_wave() as u32).min(simulation_target(&config, world) - world.simulations);
             for _ in 0..attempts {
                 match world.tree.descend(&world.round, &config) {
                     Descent::Leaf { node, round } => {
@@ -418,11 +409,20 @@ impl Search {
         for (index, world) in self.worlds.iter().enumerate() {
             world.tree.check().map_err(|e| format!("world {index}: {e}"))?;
             let root: u32 = world.tree.root_visits().map(|(_, v)| v).sum();
-            if root != world.simulations || world.simulations > self.target(world) {
+            if root != world.simulations || world.simulations > simulation_target(&self.config, world) {
                 return Err(format!("world {index}: root children {root}, simulations {}", world.simulations));
             }
         }
         Ok(())
+    }
+}
+
+/// Simulations a world of a search with `config` gets: S, or one per root action in a
+/// one-ply search.
+fn simulation_target(config: &SearchConfig, world: &World) -> u32 {
+    match config.kind {
+        SearchKind::Puct => config.simulations,
+        SearchKind::OnePly => world.tree.root_child_count() as u32,
     }
 }
 

@@ -246,9 +246,9 @@ impl FromStr for Entrant {
             Some("policy") => return Ok(Entrant::Policy { path: PathBuf::from(path) }),
             Some(search) => {
                 let parse = |s: &str| s.parse::<u32>().ok().filter(|&v| v > 0);
-                match search.split_once('x').map(|(d, s)| (parse(d), s)) {
-                    Some((Some(worlds), "1ply")) => return Ok(Entrant::OnePly { path: PathBuf::from(path), worlds }),
-                    Some((Some(d), s)) if parse(s).is_some() => (d, parse(s).unwrap_or(1)),
+                match search.split_once('x').map(|(d, s)| (parse(d), s, parse(s))) {
+                    Some((Some(worlds), "1ply", _)) => return Ok(Entrant::OnePly { path: PathBuf::from(path), worlds }),
+                    Some((Some(d), _, Some(s))) => (d, s),
                     _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20, Dx1ply, e.g. @256x1ply, or @policy")),
                 }
             }
