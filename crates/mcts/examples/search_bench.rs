@@ -5,69 +5,58 @@
 //! slot as soon as its search ends; `--mode=lockstep` runs all games' decisions of a step to
 //! completion, then the next step.
 //!
-//! cargo run --release -p mcts --example search_bench -- [--games=256] [--rounds=2000]
-//!     [--mode=streaming] [--k=8] [--max-batch=4096] [--overlap=true] [--preset=medium]
-//!     [--latency-us=0] [--leaf-ns=0]
+//! cargo run --release -p mcts --example search_bench -- [--games 256] [--rounds 2000]
+//!     [--mode streaming] [--k 8] [--max-batch 4096] [--overlap true] [--preset medium]
+//!     [--latency-us 0] [--leaf-ns 0]   (--help lists them)
 //!
 //! `--latency-us` and `--leaf-ns` make each evaluator call sleep latency + leaves x leaf-ns,
 //! standing in for a GPU's cost, to show what overlapping selection with evaluation hides.
 
 use std::time::{Duration, Instant};
 
+use clap::{ArgAction, Parser, ValueEnum};
 use game::{Round, TRUMP_CYCLE};
 use mcts::{BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, Preset, Search, SearchConfig, UniformEvaluator};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-struct Options {
-    streaming: bool,
-    games: usize,
-    rounds: usize,
-    k: u32,
-    max_batch: usize,
-    overlap: bool,
-    preset: Preset,
-    latency: Duration,
-    per_leaf: Duration,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// One decision per game slot, refilled as soon as its search ends.
+    Streaming,
+    /// Every game's decision of a step to completion, then the next step.
+    Lockstep,
 }
 
-fn parse() -> Result<Options, String> {
-    let mut options = Options {
-        streaming: true,
-        games: 256,
-        rounds: 2000,
-        k: 8,
-        max_batch: 4096,
-        overlap: true,
-        preset: Preset::Medium,
-        latency: Duration::ZERO,
-        per_leaf: Duration::ZERO,
-    };
-    for arg in std::env::args().skip(1) {
-        let (key, value) =
-            arg.trim_start_matches("--").split_once('=').ok_or(format!("expected --key=value, got {arg}"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{key}: {e}");
-        match key {
-            "mode" => {
-                options.streaming = match value {
-                    "streaming" => true,
-                    "lockstep" => false,
-                    _ => return Err(format!("mode: streaming or lockstep, not {value}")),
-                }
-            }
-            "games" => options.games = value.parse().map_err(|e| bad(&e))?,
-            "rounds" => options.rounds = value.parse().map_err(|e| bad(&e))?,
-            "k" => options.k = value.parse().map_err(|e| bad(&e))?,
-            "max-batch" => options.max_batch = value.parse().map_err(|e| bad(&e))?,
-            "overlap" => options.overlap = value.parse().map_err(|e| bad(&e))?,
-            "preset" => options.preset = serde_json::from_str(&format!("\"{value}\"")).map_err(|e| bad(&e))?,
-            "latency-us" => options.latency = Duration::from_micros(value.parse().map_err(|e| bad(&e))?),
-            "leaf-ns" => options.per_leaf = Duration::from_nanos(value.parse().map_err(|e| bad(&e))?),
-            _ => return Err(format!("unknown option {key}")),
-        }
-    }
-    Ok(options)
+/// Search throughput with a uniform evaluator (the search's own CPU cost).
+#[derive(Parser)]
+struct Options {
+    #[arg(long, value_enum, default_value = "streaming")]
+    mode: Mode,
+    /// Games played at once.
+    #[arg(long, default_value_t = 256)]
+    games: usize,
+    /// Rounds to finish.
+    #[arg(long, default_value_t = 2000)]
+    rounds: usize,
+    /// Leaves selected per world per wave.
+    #[arg(long, default_value_t = 8)]
+    k: u32,
+    #[arg(long, default_value_t = 4096)]
+    max_batch: usize,
+    /// Select the next batch while the evaluator works on the last one.
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    overlap: bool,
+    /// Search preset: light, medium or heavy.
+    #[arg(long, default_value = "medium")]
+    preset: Preset,
+    /// Sleep per evaluator call, in microseconds (a stand-in for a GPU's latency).
+    #[arg(long, default_value_t = 0)]
+    latency_us: u64,
+    /// Sleep per evaluated leaf, in nanoseconds.
+    #[arg(long, default_value_t = 0)]
+    leaf_ns: u64,
 }
 
 /// The uniform evaluator, plus an optional sleep per call.
@@ -92,10 +81,11 @@ fn deal(rng: &mut SmallRng) -> Round {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = parse()?;
+    let options = Options::parse();
+    let streaming = options.mode == Mode::Streaming;
     let config = SearchConfig { leaves_per_wave: options.k, ..SearchConfig::preset(options.preset) };
     let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: options.max_batch, overlap: options.overlap })?;
-    let mut evaluator = Null { latency: options.latency, per_leaf: options.per_leaf };
+    let mut evaluator = Null { latency: Duration::from_micros(options.latency_us), per_leaf: Duration::from_nanos(options.leaf_ns) };
     let mut rng = SmallRng::seed_from_u64(1);
     let mut games: Vec<Round> = (0..options.games).map(|_| deal(&mut rng)).collect();
     let mut started = options.games;
@@ -104,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seed = 0u64;
     let mut setup = Duration::ZERO;
     let start = Instant::now();
-    if options.streaming {
+    if streaming {
         let mut slots = games
             .iter()
             .enumerate()
@@ -158,7 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "4 players x 5 cards, {} mode, {:?} preset ({} x {}), K = {}, {} concurrent games, max batch {}, \
          overlap {}, simulated evaluator {:?} + {:?} per leaf, {threads} rayon threads",
-        if options.streaming { "streaming" } else { "lock-step" },
+        if streaming { "streaming" } else { "lock-step" },
         options.preset,
         config.worlds,
         config.simulations,
@@ -166,8 +156,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.games,
         options.max_batch,
         options.overlap,
-        options.latency,
-        options.per_leaf
+        evaluator.latency,
+        evaluator.per_leaf
     );
     println!("{finished} rounds, {decisions} decisions in {wall:.2} s ({:.0} rounds/min)", finished as f64 / wall * 60.0);
     println!("driver: {stats}");

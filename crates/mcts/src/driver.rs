@@ -195,7 +195,8 @@ impl Group<'_> {
                 if next.wave_bound() > search.wave_bound() {
                     return Err(SearchError::BatchTooSmall { needed: next.wave_bound(), max_batch });
                 }
-                *search = next;
+                let finished = std::mem::replace(search, next);
+                search.recycle(finished);
                 // Its first step (world sampling, root request) joins this wave.
                 wave = wave + search.step(&[]);
             }

@@ -101,6 +101,14 @@ enum Stage {
     Done,
 }
 
+/// `spare`'s allocation for `buffer` when `buffer` holds nothing and has less room.
+fn reuse<T>(buffer: &mut Vec<T>, mut spare: Vec<T>) {
+    if buffer.is_empty() && buffer.capacity() < spare.capacity() {
+        spare.clear();
+        *buffer = spare;
+    }
+}
+
 /// The search of one decision. Build it, let a [`crate::BatchedSearcher`] run it (with many
 /// others), then read [`Search::result`].
 #[derive(Clone, Debug)]
@@ -118,6 +126,8 @@ pub struct Search {
     pending: Vec<PendingLeaf>,
     /// Leaves of this wave's collisions, whose virtual loss is removed at the wave's end.
     collided: Vec<u32>,
+    /// Trees of an earlier search of the same slot, reused by `sample_worlds` (see `recycle`).
+    spare_trees: Vec<Tree>,
     result: Option<SearchResult>,
     /// Where this search's leaves start in the driver's batch.
     pub(crate) batch_offset: usize,
@@ -163,6 +173,7 @@ impl Search {
             leaves: Vec::new(),
             pending: Vec::new(),
             collided: Vec::new(),
+            spare_trees: Vec::new(),
             result: None,
             batch_offset: 0,
             reported: false,
@@ -195,13 +206,29 @@ impl Search {
         // Room for the usual tree (every simulation expands a node of a few children) without
         // reserving absurd amounts for huge S; the arena grows past it if needed.
         let capacity = (1 + self.config.simulations as usize * view.legal_actions().len().min(8)).min(1 << 16);
-        self.worlds = (0..self.config.worlds)
-            .map(|_| World {
-                round: determinizer.sample(&mut self.rng),
-                tree: Tree::new(view.to_act(), capacity),
-                simulations: 0,
-            })
-            .collect();
+        self.spare_trees.extend(self.worlds.drain(..).map(|world| world.tree));
+        for _ in 0..self.config.worlds {
+            let tree = match self.spare_trees.pop() {
+                Some(mut tree) => {
+                    tree.reset(view.to_act(), capacity);
+                    tree
+                }
+                None => Tree::new(view.to_act(), capacity),
+            };
+            self.worlds.push(World { round: determinizer.sample(&mut self.rng), tree, simulations: 0 });
+        }
+    }
+
+    /// Take over the allocations of `old`, the finished search this one replaces in its slot:
+    /// its trees' node arenas and its wave buffers. A streaming slot then allocates nothing
+    /// per decision that its last decision already had. Results are unchanged.
+    pub(crate) fn recycle(&mut self, mut old: Search) {
+        self.spare_trees.append(&mut old.spare_trees);
+        self.spare_trees.extend(old.worlds.drain(..).map(|world| world.tree));
+        reuse(&mut self.worlds, old.worlds);
+        reuse(&mut self.leaves, old.leaves);
+        reuse(&mut self.pending, old.pending);
+        reuse(&mut self.collided, old.collided);
     }
 
     pub fn info(&self) -> &InfoSet {

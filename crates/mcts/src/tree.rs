@@ -101,15 +101,23 @@ pub(crate) struct Tree {
 impl Tree {
     /// A tree whose root is awaiting its evaluation.
     pub(crate) fn new(root_actor: usize, capacity: usize) -> Tree {
+        let mut tree = Tree { nodes: Vec::new(), root_values: [0.0; MAX_PLAYERS] };
+        tree.reset(root_actor, capacity);
+        tree
+    }
+
+    /// Make this the tree [`Tree::new`] builds, keeping the node arena's allocation.
+    pub(crate) fn reset(&mut self, root_actor: usize, capacity: usize) {
         // The root's incoming action is never read.
         let mut root = Node::new(ROOT, Action::Bid(0), 1.0);
         // Pending with its own in-flight visit, like any leaf awaiting evaluation.
         root.state = NodeState::Pending;
         root.in_flight = 1;
         root.actor = root_actor as u8;
-        let mut nodes = Vec::with_capacity(capacity);
-        nodes.push(root);
-        Tree { nodes, root_values: [0.0; MAX_PLAYERS] }
+        self.nodes.clear();
+        self.nodes.reserve(capacity);
+        self.nodes.push(root);
+        self.root_values = [0.0; MAX_PLAYERS];
     }
 
     /// Give `node` one child per legal action, priors from `policy` restricted to `legal`.
