@@ -5,17 +5,14 @@
 //! from the CPU backend loads on CUDA and back. The records keep Burn's `ParamId`s, which is what
 //! lets an optimizer record saved beside a network resume against the reloaded network.
 //!
-//! File layout (little-endian): `BLOBCKPT` magic, format version u32, header length u32,
-//! payload length u64, checksum of header and payload u64, JSON header, payload. The checksum
-//! is CRC-32 (format 2) or FNV-1a 64 (format 1, still read). The header records what the file
+//! Files are framed by [`crate::files::write_framed`]: `BLOBCKPT` magic, format version, a JSON
+//! header, the payload; the checksum is CRC-32 (format 2) or FNV-1a 64 (format 1, still read). The header records what the file
 //! holds and the architecture of the network it belongs to (an optimizer record too, from
 //! format 2), so loading a checkpoint into another architecture is a clear error (Burn itself
-//! would panic or silently load mismatched shapes). Files are written with
-//! [`crate::files::write_atomically`], so a crash never leaves a half-written checkpoint.
+//! would panic or silently load mismatched shapes). Files are written atomically, so a crash
+//! never leaves a half-written checkpoint.
 
 use std::fmt;
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -26,18 +23,20 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::encode::{ENCODING_VERSION, FEATURES};
-use crate::files::{checksum, write_atomically};
+use crate::files::{self, Checksum, FrameError, FrameKind, WriteError};
 use crate::net::{BlobNet, BlobNetConfig};
 
 type PayloadRecorder = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
-const MAGIC: &[u8; 8] = b"BLOBCKPT";
 /// Format 2: CRC-32 checksums, optimizer records tagged with their network's architecture.
 const FORMAT_VERSION: u32 = 2;
 /// Format 1: FNV-1a checksums, untagged records (networks still load; records are refused).
 const FORMAT_V1: u32 = 1;
-/// Magic, version, header length, payload length, checksum.
-const PREFIX: usize = 8 + 4 + 4 + 8 + 8;
+const KIND: FrameKind = FrameKind {
+    magic: b"BLOBCKPT",
+    name: "BlobNet checkpoint",
+    versions: &[(FORMAT_V1, Checksum::LegacyFnv1a), (FORMAT_VERSION, Checksum::Crc32)],
+};
 
 /// What a network checkpoint was trained for: layer sizes and the input encoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,14 +85,12 @@ impl Contents {
 
 #[derive(Debug, Error)]
 pub enum CheckpointError {
-    #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{}: not a BlobNet checkpoint (wrong magic bytes)", .path.display())]
-    NotACheckpoint { path: PathBuf },
-    #[error("{}: checkpoint format version {found}, this build reads version {expected}", .path.display())]
-    Version { path: PathBuf, found: u32, expected: u32 },
-    #[error("{}: truncated: {found} bytes, expected {expected}", .path.display())]
-    Truncated { path: PathBuf, expected: u64, found: u64 },
+    /// Missing, unreadable, not a checkpoint, of another format version, cut short or damaged.
+    #[error(transparent)]
+    File(#[from] FrameError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A file whose frame is sound but whose contents are not (only a hand-made file).
     #[error("{}: corrupt checkpoint: {reason}", .path.display())]
     Corrupt { path: PathBuf, reason: String },
     #[error("{}: holds {found}, expected {expected}", .path.display())]
@@ -220,76 +217,13 @@ fn wrong_contents(path: &Path, expected: &'static str, found: &Contents) -> Chec
 fn write_checkpoint(path: &Path, contents: &Contents, payload: &[u8]) -> Result<(), CheckpointError> {
     let header = serde_json::to_vec(contents)
         .map_err(|e| CheckpointError::Encode { path: path.into(), message: e.to_string() })?;
-    let header_len = u32::try_from(header.len())
-        .map_err(|_| CheckpointError::Encode { path: path.into(), message: "header over 4 GiB".into() })?;
-    let mut prefix = Vec::with_capacity(PREFIX);
-    prefix.extend_from_slice(MAGIC);
-    prefix.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    prefix.extend_from_slice(&header_len.to_le_bytes());
-    prefix.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    prefix.extend_from_slice(&u64::from(checksum(&[&header, payload])).to_le_bytes());
-    write_atomically(path, |file| {
-        for part in [&prefix[..], &header, payload] {
-            file.write_all(part)?;
-        }
-        Ok(())
-    })
-    .map_err(|e| CheckpointError::Io { path: path.into(), source: e.source })
+    Ok(files::write_framed(path, KIND.magic, FORMAT_VERSION, &header, payload)?)
 }
 
 fn read_checkpoint(path: &Path) -> Result<(Contents, Vec<u8>), CheckpointError> {
-    let mut data = fs::read(path).map_err(|source| CheckpointError::Io { path: path.into(), source })?;
-    let seen = data.len().min(MAGIC.len());
-    if data[..seen] != MAGIC[..seen] {
-        return Err(CheckpointError::NotACheckpoint { path: path.into() });
-    }
-    if data.len() < PREFIX {
-        return Err(CheckpointError::Truncated {
-            path: path.into(),
-            expected: PREFIX as u64,
-            found: data.len() as u64,
-        });
-    }
-    let u32_at = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().expect("4-byte slice"));
-    let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8-byte slice"));
-    let version = u32_at(8);
-    if version != FORMAT_VERSION && version != FORMAT_V1 {
-        return Err(CheckpointError::Version { path: path.into(), found: version, expected: FORMAT_VERSION });
-    }
-    let header_len = u64::from(u32_at(12));
-    let payload_len = u64_at(16);
-    let stored_checksum = u64_at(24);
-    let expected = (PREFIX as u64).saturating_add(header_len).saturating_add(payload_len);
-    let found = data.len() as u64;
-    if found < expected {
-        return Err(CheckpointError::Truncated { path: path.into(), expected, found });
-    }
-    if found > expected {
-        return Err(corrupt(path, format!("{} bytes after the end of the payload", found - expected)));
-    }
-    let header_end = PREFIX + header_len as usize;
-    let header = &data[PREFIX..header_end];
-    let computed = match version {
-        FORMAT_V1 => fnv1a(fnv1a(FNV_OFFSET, header), &data[header_end..]),
-        _ => u64::from(checksum(&[header, &data[header_end..]])),
-    };
-    if computed != stored_checksum {
-        return Err(corrupt(path, "checksum mismatch".into()));
-    }
-    let contents = serde_json::from_slice(header).map_err(|e| corrupt(path, format!("bad header: {e}")))?;
-    let payload = data.split_off(header_end);
-    Ok((contents, payload))
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a 64, format 1's checksum.
-fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    let frame = files::read_framed(path, &KIND)?;
+    let contents = serde_json::from_slice(&frame.header).map_err(|e| corrupt(path, format!("bad header: {e}")))?;
+    Ok((contents, frame.payload))
 }
 
 fn param_shapes<B: Backend>(net: &BlobNet<B>) -> Vec<Shape> {
@@ -307,6 +241,7 @@ fn param_shapes<B: Backend>(net: &BlobNet<B>) -> Vec<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use crate::device::{CpuBackend, CpuDevice};
 
     fn tmp_path(name: &str) -> PathBuf {

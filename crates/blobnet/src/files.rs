@@ -1,4 +1,5 @@
-//! Every file the project writes goes through here: atomically (a temporary file in the same
+//! Every file the project writes goes through here (the binary ones framed by [`write_framed`]
+//! with a magic, a version and a checksum): atomically (a temporary file in the same
 //! directory, synced, renamed over the target, the directory synced), with one naming scheme for
 //! the temporary files so that a writer killed mid-write leaves something its successor can
 //! recognise and delete ([`is_temp_name`]). A crash leaves the old file or the new one, never a
@@ -115,6 +116,119 @@ pub fn checksum(parts: &[&[u8]]) -> u32 {
         hasher.update(part);
     }
     hasher.finalize()
+}
+
+/// FNV-1a 64 of `parts` in order: the checksum of files written before CRC-32 (checkpoint
+/// format 1, replay buffers 1 to 3), read, never written.
+pub fn legacy_fnv1a(parts: &[&[u8]]) -> u64 {
+    parts.iter().flat_map(|part| part.iter()).fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Magic, format version, header length, payload length, checksum.
+const FRAME_PREFIX: usize = 8 + 4 + 4 + 8 + 8;
+
+/// A framed file's checksum, by format version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    Crc32,
+    LegacyFnv1a,
+}
+
+/// A framed file as read: its format version, header and payload, checksum verified.
+#[derive(Debug)]
+pub struct Frame {
+    pub version: u32,
+    pub header: Vec<u8>,
+    pub payload: Vec<u8>,
+}
+
+/// One kind of framed file: its magic bytes, its name in messages, and the format versions
+/// this build reads (each with the checksum it was written with; the last is the newest).
+#[derive(Clone, Copy, Debug)]
+pub struct FrameKind {
+    pub magic: &'static [u8; 8],
+    pub name: &'static str,
+    pub versions: &'static [(u32, Checksum)],
+}
+
+/// Why a framed file could not be read, naming the file.
+#[derive(Debug, Error)]
+pub enum FrameError {
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: not a {name} (wrong magic bytes)", .path.display())]
+    WrongMagic { path: PathBuf, name: &'static str },
+    #[error("{}: {name} format version {found}, this build reads version {newest}", .path.display())]
+    Version { path: PathBuf, name: &'static str, found: u32, newest: u32 },
+    #[error("{}: truncated: {found} bytes, expected {expected}", .path.display())]
+    Truncated { path: PathBuf, expected: u64, found: u64 },
+    #[error("{}: corrupt {name}: {reason}", .path.display())]
+    Corrupt { path: PathBuf, name: &'static str, reason: String },
+}
+
+/// Write a framed file atomically, the layout of the network, optimizer and replay-buffer
+/// files (little-endian): 8 magic bytes, format version u32, header length u32, payload length
+/// u64, checksum of header and payload u64 (CRC-32), header, payload.
+pub fn write_framed(path: &Path, magic: &[u8; 8], version: u32, header: &[u8], payload: &[u8]) -> Result<(), WriteError> {
+    let header_len = u32::try_from(header.len())
+        .map_err(|_| WriteError { path: path.into(), source: io::Error::other("header over 4 GiB") })?;
+    let mut prefix = Vec::with_capacity(FRAME_PREFIX);
+    prefix.extend_from_slice(magic);
+    prefix.extend_from_slice(&version.to_le_bytes());
+    prefix.extend_from_slice(&header_len.to_le_bytes());
+    prefix.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    prefix.extend_from_slice(&u64::from(checksum(&[header, payload])).to_le_bytes());
+    write_atomically(path, |file| {
+        for part in [&prefix[..], header, payload] {
+            file.write_all(part)?;
+        }
+        Ok(())
+    })
+}
+
+/// Read a framed file of `kind` written by [`write_framed`]. A file cut short anywhere, even
+/// inside the magic bytes, is `Truncated`.
+pub fn read_framed(path: &Path, kind: &FrameKind) -> Result<Frame, FrameError> {
+    let name = kind.name;
+    let mut data = fs::read(path).map_err(|source| FrameError::Io { path: path.into(), source })?;
+    let seen = data.len().min(kind.magic.len());
+    if data[..seen] != kind.magic[..seen] {
+        return Err(FrameError::WrongMagic { path: path.into(), name });
+    }
+    if data.len() < FRAME_PREFIX {
+        return Err(FrameError::Truncated { path: path.into(), expected: FRAME_PREFIX as u64, found: data.len() as u64 });
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().expect("4-byte slice"));
+    let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8-byte slice"));
+    let version = u32_at(8);
+    let Some(&(_, sum)) = kind.versions.iter().find(|(known, _)| *known == version) else {
+        let newest = kind.versions.last().map_or(0, |&(v, _)| v);
+        return Err(FrameError::Version { path: path.into(), name, found: version, newest });
+    };
+    let header_len = u64::from(u32_at(12));
+    let payload_len = u64_at(16);
+    let stored = u64_at(24);
+    let expected = (FRAME_PREFIX as u64).saturating_add(header_len).saturating_add(payload_len);
+    let found = data.len() as u64;
+    if found < expected {
+        return Err(FrameError::Truncated { path: path.into(), expected, found });
+    }
+    let corrupt = |reason: String| FrameError::Corrupt { path: path.into(), name, reason };
+    if found > expected {
+        return Err(corrupt(format!("{} bytes after the end of the payload", found - expected)));
+    }
+    let header_end = FRAME_PREFIX + header_len as usize;
+    let parts = [&data[FRAME_PREFIX..header_end], &data[header_end..]];
+    let computed = match sum {
+        Checksum::Crc32 => u64::from(checksum(&parts)),
+        Checksum::LegacyFnv1a => legacy_fnv1a(&parts),
+    };
+    if computed != stored {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    let payload = data.split_off(header_end);
+    data.drain(..FRAME_PREFIX);
+    Ok(Frame { version, header: data, payload })
 }
 
 /// A named point where the crash tests may kill the process (see the module docs).

@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
+use blobnet::files::FrameError;
 use blobnet::{
     load_net, load_record, read_net_architecture, save_net, save_record, BlobNetConfig, CheckpointError, CpuBackend,
     CpuDevice, FEATURES,
@@ -132,9 +133,9 @@ fn truncated_garbage_and_missing_files_are_errors() {
         fs::write(&path, content).unwrap();
         let err = expect_err(load_net::<B>(&config, &path, &device));
         let ok = match name {
-            "half.ckpt" | "short.ckpt" | "empty.ckpt" => matches!(err, CheckpointError::Truncated { .. }),
-            "garbage.ckpt" => matches!(err, CheckpointError::NotACheckpoint { .. }),
-            _ => matches!(err, CheckpointError::Corrupt { .. }),
+            "half.ckpt" | "short.ckpt" | "empty.ckpt" => matches!(err, CheckpointError::File(FrameError::Truncated { .. })),
+            "garbage.ckpt" => matches!(err, CheckpointError::File(FrameError::WrongMagic { .. })),
+            _ => matches!(err, CheckpointError::File(FrameError::Corrupt { .. })),
         };
         assert!(ok, "{name}: unexpected error {err:?}");
         assert!(err.to_string().contains(name), "{err}");
@@ -142,7 +143,7 @@ fn truncated_garbage_and_missing_files_are_errors() {
 
     let missing = dir.join("missing.ckpt");
     let err = expect_err(load_net::<B>(&config, &missing, &device));
-    assert!(matches!(err, CheckpointError::Io { .. }) && err.to_string().contains("missing.ckpt"), "{err}");
+    assert!(matches!(err, CheckpointError::File(FrameError::Io { .. })) && err.to_string().contains("missing.ckpt"), "{err}");
 }
 
 #[test]

@@ -7,18 +7,25 @@ use game::{GameContext, InfoSet, MAX_PLAYERS};
 use rand::Rng;
 use thiserror::Error;
 
-use blobnet::files::{write_atomically, WriteError};
+use blobnet::files::{self, Checksum, FrameError, FrameKind, WriteError};
 use crate::deals::Example;
 
-/// Format version 3: examples carry every seat's hand (the deal the value is learnt on).
-const MAGIC: &[u8; 8] = b"BLOBBUF3";
-/// Version 2 (examples with their game context, no hands) and version 1 (neither) are still
-/// read, as examples without hands.
+/// The framed file (`blobnet::files::write_framed`) of format 4: examples carry every seat's
+/// hand (the deal the value is learnt on); the header says how many.
+const FORMAT: u32 = 4;
+const KIND: FrameKind = FrameKind { magic: b"BLOBREPL", name: "replay buffer", versions: &[(FORMAT, Checksum::Crc32)] };
+/// Formats 1 to 3 had a layout of their own (magic, payload length, FNV-1a, payload): format
+/// 3 the payload of format 4, 2 examples with their game context and no hands, 1 neither.
+/// They are still read, the first two as examples without hands.
+const MAGIC_V3: &[u8; 8] = b"BLOBBUF3";
 const MAGIC_V2: &[u8; 8] = b"BLOBBUF2";
 const MAGIC_V1: &[u8; 8] = b"BLOBBUF1";
 
 #[derive(Debug, Error)]
 pub enum BufferError {
+    /// A framed file (format 4) that is missing, unreadable or damaged.
+    #[error(transparent)]
+    File(#[from] FrameError),
     #[error("cannot read replay buffer {path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("replay buffer {path} is corrupt: {reason}")]
@@ -66,19 +73,29 @@ impl ReplayBuffer {
 
     pub fn save(&self, path: &Path) -> Result<(), WriteError> {
         let payload = bincode::serialize(self).map_err(|e| WriteError { path: path.into(), source: std::io::Error::other(e) })?;
-        write_atomically(path, |file| {
-            file.write_all(MAGIC)?;
-            file.write_all(&(payload.len() as u64).to_le_bytes())?;
-            file.write_all(&checksum(&payload).to_le_bytes())?;
-            file.write_all(&payload)
-        })
+        let header = format!("{{\"examples\":{},\"capacity\":{}}}", self.examples.len(), self.capacity);
+        files::write_framed(path, KIND.magic, FORMAT, header.as_bytes(), &payload)
     }
 
     pub fn load(path: &Path) -> Result<ReplayBuffer, BufferError> {
         let name = path.display().to_string();
+        let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
+        let mut start = [0u8; 8];
+        let read_start = std::fs::File::open(path).and_then(|mut file| std::io::Read::read(&mut file, &mut start));
+        read_start.map_err(|source| BufferError::Io { path: name.clone(), source })?;
+        if [MAGIC_V3, MAGIC_V2, MAGIC_V1].contains(&&start) {
+            return ReplayBuffer::load_legacy(path);
+        }
+        let frame = files::read_framed(path, &KIND)?;
+        bincode::deserialize(&frame.payload).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// Read a file of formats 1 to 3.
+    fn load_legacy(path: &Path) -> Result<ReplayBuffer, BufferError> {
+        let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| BufferError::Io { path: name.clone(), source })?;
         let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
-        if bytes.len() < 24 || ![MAGIC, MAGIC_V2, MAGIC_V1].contains(&bytes[..8].try_into().unwrap()) {
+        if bytes.len() < 24 {
             return Err(corrupt("not a replay buffer file (bad header)".into()));
         }
         let length = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
@@ -87,7 +104,7 @@ impl ReplayBuffer {
         if payload.len() != length {
             return Err(corrupt(format!("truncated: {} of {length} payload bytes", payload.len())));
         }
-        if checksum(payload) != sum {
+        if files::legacy_fnv1a(&[payload]) != sum {
             return Err(corrupt("checksum mismatch".into()));
         }
         if &bytes[..8] == MAGIC_V1 {
@@ -143,11 +160,6 @@ struct ExampleV1 {
     values: [f32; MAX_PLAYERS],
 }
 
-/// FNV-1a: enough to catch truncation and bit rot, not an adversary.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +167,7 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn saves_and_loads_game_contexts_and_hands_and_reads_version_1_and_2_files() {
+    fn saves_and_loads_game_contexts_and_hands_and_reads_versions_1_to_3() {
         let dir = tempfile::tempdir().unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let round = Round::deal(4, 3, 1, None, &mut rng).unwrap();
@@ -167,16 +179,19 @@ mod tests {
         buffer.push(Example { info, game: Some(game), hands, policy: policy.clone(), values });
         let path = dir.path().join("buffer.bin");
         buffer.save(&path).unwrap();
-        assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC);
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], KIND.magic);
         assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
 
         let write_old = |magic: &[u8; 8], payload: Vec<u8>| {
             let mut bytes = magic.to_vec();
             bytes.extend((payload.len() as u64).to_le_bytes());
-            bytes.extend(checksum(&payload).to_le_bytes());
+            bytes.extend(files::legacy_fnv1a(&[&payload]).to_le_bytes());
             bytes.extend(&payload);
             std::fs::write(&path, bytes).unwrap();
         };
+        // A version 3 file: the payload of version 4 in the old frame.
+        write_old(MAGIC_V3, bincode::serialize(&buffer).unwrap());
+        assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
         // A version 2 file: the same fields in order, without the hands.
         write_old(MAGIC_V2, bincode::serialize(&(4usize, 0usize, vec![(info, Some(game), policy.clone(), values)])).unwrap());
         let mut expected = ReplayBuffer::new(4);
