@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use game::ACTIONS;
-use blobnet::encode::{encode, mask_row};
+use blobnet::{encode, mask_row};
 use blobnet::{BackendTask, BlobNetConfig, DeviceSpec, FEATURES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};

@@ -12,7 +12,7 @@ use game::{CardSet, GameContext, InfoSet, Phase, Suit, ACTIONS, MAX_PLAYERS, MIN
 
 const CARDS: usize = 52;
 /// Largest round size (3 players x 17 cards).
-pub const MAX_ROUND_CARDS: usize = 52 / MIN_PLAYERS;
+const MAX_ROUND_CARDS: usize = 52 / MIN_PLAYERS;
 /// Longest schedule, 2C + P - 2 over every P: 35 rounds (P = 3, C = 17).
 const MAX_ROUNDS: usize = 2 * MAX_ROUND_CARDS + MIN_PLAYERS - 2;
 
@@ -20,71 +20,80 @@ const MAX_ROUNDS: usize = 2 * MAX_ROUND_CARDS + MIN_PLAYERS - 2;
 /// so a network is never fed an encoding it was not trained on.
 pub const ENCODING_VERSION: u32 = 2;
 
-/// Own hand, by card index.
-pub const HAND: usize = 0;
-/// Cards played this round (current trick included), 52 per relative seat.
-pub const PLAYED: usize = HAND + CARDS;
-/// Current trick, 52 per position in play order (position 0 = the card led).
-pub const TRICK: usize = PLAYED + MAX_PLAYERS * CARDS;
-/// Per-seat scalars, `SEAT_WIDTH` per relative seat; offsets within a block are in [`seat`].
-pub const SEATS: usize = TRICK + MAX_PLAYERS * CARDS;
-pub const SEAT_WIDTH: usize = 12;
+/// Where each block of a row starts (the layout of `docs/encoding.md`).
+pub mod layout {
+    use super::{CARDS, MAX_ROUND_CARDS};
+    use game::{MAX_PLAYERS, MIN_PLAYERS};
 
-/// Offsets inside one seat block.
-pub mod seat {
-    /// 1 if the seat is at the table (relative seat < P).
-    pub const PRESENT: usize = 0;
-    /// 1 once the seat has bid.
-    pub const HAS_BID: usize = 1;
-    /// bid / n.
-    pub const BID: usize = 2;
-    /// tricks won / n.
-    pub const TRICKS: usize = 3;
-    /// (bid - tricks won) / n: tricks still needed, negative once over; 0 before bidding.
-    pub const NEED: usize = 4;
-    /// cards left in hand / n.
-    pub const HAND_LEFT: usize = 5;
-    /// 4 slots, suit index order: 1 if the seat has shown a void in that suit.
-    pub const VOID: usize = 6;
-    /// Game mode: total of the finished rounds / (10 x rounds in the schedule).
-    pub const TOTAL: usize = 10;
-    /// Game mode: (total - best total at the table) / (10 x rounds), <= 0.
-    pub const BEHIND: usize = 11;
+    /// Own hand, by card index.
+    pub const HAND: usize = 0;
+    /// Cards played this round (current trick included), 52 per relative seat.
+    pub const PLAYED: usize = HAND + CARDS;
+    /// Current trick, 52 per position in play order (position 0 = the card led).
+    pub const TRICK: usize = PLAYED + MAX_PLAYERS * CARDS;
+    /// Per-seat scalars, `SEAT_WIDTH` per relative seat; offsets within a block are in [`seat`].
+    pub const SEATS: usize = TRICK + MAX_PLAYERS * CARDS;
+    pub const SEAT_WIDTH: usize = 12;
+
+    /// Offsets inside one seat block.
+    pub mod seat {
+        /// 1 if the seat is at the table (relative seat < P).
+        pub const PRESENT: usize = 0;
+        /// 1 once the seat has bid.
+        pub const HAS_BID: usize = 1;
+        /// bid / n.
+        pub const BID: usize = 2;
+        /// tricks won / n.
+        pub const TRICKS: usize = 3;
+        /// (bid - tricks won) / n: tricks still needed, negative once over; 0 before bidding.
+        pub const NEED: usize = 4;
+        /// cards left in hand / n.
+        pub const HAND_LEFT: usize = 5;
+        /// 4 slots, suit index order: 1 if the seat has shown a void in that suit.
+        pub const VOID: usize = 6;
+        /// Game mode: total of the finished rounds / (10 x rounds in the schedule).
+        pub const TOTAL: usize = 10;
+        /// Game mode: (total - best total at the table) / (10 x rounds), <= 0.
+        pub const BEHIND: usize = 11;
+    }
+
+    /// Trump one-hot: spades, hearts, clubs, diamonds, no trump.
+    pub const TRUMP: usize = SEATS + MAX_PLAYERS * SEAT_WIDTH;
+    /// Phase one-hot: bidding, playing, done.
+    pub const PHASE: usize = TRUMP + 5;
+    /// Dealer, relative seat one-hot.
+    pub const DEALER: usize = PHASE + 3;
+    /// Seat to act, relative seat one-hot (all zero once the round is over).
+    pub const TO_ACT: usize = DEALER + MAX_PLAYERS;
+    /// Leader of the current trick (the first bidder's seat during bidding), relative one-hot.
+    pub const LEADER: usize = TO_ACT + MAX_PLAYERS;
+    /// Seat currently winning the trick in progress, relative one-hot (zero if no card is down).
+    pub const WINNING: usize = LEADER + MAX_PLAYERS;
+    /// Suit led in the trick in progress, one-hot (zero if no card is down).
+    pub const LED_SUIT: usize = WINNING + MAX_PLAYERS;
+    /// Player count one-hot, P = 3..8.
+    pub const PLAYERS: usize = LED_SUIT + 4;
+    /// Round size one-hot, n = 1..17.
+    pub const ROUND_SIZE: usize = PLAYERS + (MAX_PLAYERS - MIN_PLAYERS + 1);
+    /// Scalars: P / 8, n / 17, tricks done / n, sum of bids so far / n.
+    pub const SCALARS: usize = ROUND_SIZE + MAX_ROUND_CARDS;
+    /// Hook: slot 0 is 1 once every non-dealer bid is known and a bid is forbidden to the dealer;
+    /// slots 1..=18 one-hot the forbidden bid f = n - (sum of the other bids), f in 0..=17.
+    pub const HOOK: usize = SCALARS + 4;
+    /// Own cards per suit / n, suit index order.
+    pub const OWN_SUITS: usize = HOOK + 1 + MAX_ROUND_CARDS + 1;
+    /// Cards of each suit the observer has not seen (other hands or undealt) / 13.
+    pub const UNSEEN_SUITS: usize = OWN_SUITS + 4;
+    /// Game mode: flag, round index / rounds, rounds left after this one / rounds, rounds / 35.
+    pub const GAME: usize = UNSEEN_SUITS + 4;
+    /// 1 if the other seats' hands are shown (`OTHER_HANDS` filled), 0 for the information set alone.
+    pub const DEAL_SHOWN: usize = GAME + 4;
+    /// The hands the other seats hold now, 52 per relative seat 1..=7 (at `OTHER_HANDS + 52 (r - 1)`).
+    pub const OTHER_HANDS: usize = DEAL_SHOWN + 1;
 }
 
-/// Trump one-hot: spades, hearts, clubs, diamonds, no trump.
-pub const TRUMP: usize = SEATS + MAX_PLAYERS * SEAT_WIDTH;
-/// Phase one-hot: bidding, playing, done.
-pub const PHASE: usize = TRUMP + 5;
-/// Dealer, relative seat one-hot.
-pub const DEALER: usize = PHASE + 3;
-/// Seat to act, relative seat one-hot (all zero once the round is over).
-pub const TO_ACT: usize = DEALER + MAX_PLAYERS;
-/// Leader of the current trick (the first bidder's seat during bidding), relative one-hot.
-pub const LEADER: usize = TO_ACT + MAX_PLAYERS;
-/// Seat currently winning the trick in progress, relative one-hot (zero if no card is down).
-pub const WINNING: usize = LEADER + MAX_PLAYERS;
-/// Suit led in the trick in progress, one-hot (zero if no card is down).
-pub const LED_SUIT: usize = WINNING + MAX_PLAYERS;
-/// Player count one-hot, P = 3..8.
-pub const PLAYERS: usize = LED_SUIT + 4;
-/// Round size one-hot, n = 1..17.
-pub const ROUND_SIZE: usize = PLAYERS + (MAX_PLAYERS - MIN_PLAYERS + 1);
-/// Scalars: P / 8, n / 17, tricks done / n, sum of bids so far / n.
-pub const SCALARS: usize = ROUND_SIZE + MAX_ROUND_CARDS;
-/// Hook: slot 0 is 1 once every non-dealer bid is known and a bid is forbidden to the dealer;
-/// slots 1..=18 one-hot the forbidden bid f = n - (sum of the other bids), f in 0..=17.
-pub const HOOK: usize = SCALARS + 4;
-/// Own cards per suit / n, suit index order.
-pub const OWN_SUITS: usize = HOOK + 1 + MAX_ROUND_CARDS + 1;
-/// Cards of each suit the observer has not seen (other hands or undealt) / 13.
-pub const UNSEEN_SUITS: usize = OWN_SUITS + 4;
-/// Game mode: flag, round index / rounds, rounds left after this one / rounds, rounds / 35.
-pub const GAME: usize = UNSEEN_SUITS + 4;
-/// 1 if the other seats' hands are shown (`OTHER_HANDS` filled), 0 for the information set alone.
-pub const DEAL_SHOWN: usize = GAME + 4;
-/// The hands the other seats hold now, 52 per relative seat 1..=7 (at `OTHER_HANDS + 52 (r - 1)`).
-pub const OTHER_HANDS: usize = DEAL_SHOWN + 1;
+use layout::*;
+
 /// Width of an encoded row.
 pub const FEATURES: usize = OTHER_HANDS + (MAX_PLAYERS - 1) * CARDS;
 

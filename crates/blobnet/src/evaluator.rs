@@ -74,10 +74,8 @@ impl NoNetworkEvaluator {
 
 impl Evaluator for NoNetworkEvaluator {
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
-        self.host.encode(batch);
-        // The copies a device upload makes of the two buffers (as `NetEvaluator` hands them over).
-        let upload = (self.host.features.clone(), self.host.masks.clone());
-        std::hint::black_box(&upload);
+        // Handed over whole, as `NetEvaluator` hands them to the device.
+        std::hint::black_box(self.host.encode(batch));
         if self.rows.len() < batch.len() * ROW {
             let row: Vec<f32> = [1.0 / ACTIONS as f32; ACTIONS].into_iter().chain([0.5; VALUES]).collect();
             self.rows = row.repeat(batch.len());
@@ -87,17 +85,15 @@ impl Evaluator for NoNetworkEvaluator {
 }
 
 /// The host's half of a network evaluation, shared by [`NetEvaluator`] and
-/// [`NoNetworkEvaluator`]: batch encoding into reused buffers, and the outputs written back by
-/// absolute seat on the round scale.
+/// [`NoNetworkEvaluator`]: batch encoding, and the outputs written back by absolute seat on
+/// the round scale.
 struct HostSide {
     head: ValueHead,
-    features: Vec<f32>,
-    masks: Vec<f32>,
 }
 
 impl HostSide {
     fn new(head: ValueHead) -> HostSide {
-        HostSide { head, features: Vec::new(), masks: Vec::new() }
+        HostSide { head }
     }
 
     /// The context a leaf is encoded with. A round-value net never saw the GAME block: in a
@@ -111,9 +107,9 @@ impl HostSide {
         }
     }
 
-    fn encode(&mut self, batch: &[Leaf]) {
+    fn encode(&self, batch: &[Leaf]) -> EncodedBatch {
         let head = self.head;
-        encode_batch(batch, |leaf| HostSide::context(head, leaf), &mut self.features, &mut self.masks);
+        encode_batch(batch, |leaf| HostSide::context(head, leaf))
     }
 
     /// Write row i of `rows` (`[n, ROW]`: the policy, then the values relative to the leaf's
@@ -162,16 +158,19 @@ pub fn mean_scaled_score<'a>(rounds: impl IntoIterator<Item = &'a Round>) -> Opt
     (seats > 0).then(|| sum / seats as f64)
 }
 
-/// Encode a batch of leaves into row-major feature and legal-mask buffers, each with its world's
-/// hands when it has them and the game context `game_of` gives it.
-pub fn encode_batch(
-    batch: &[Leaf],
-    game_of: impl Fn(&Leaf) -> Option<GameContext> + Sync,
-    features: &mut Vec<f32>,
-    masks: &mut Vec<f32>,
-) {
-    features.resize(batch.len() * FEATURES, 0.0);
-    masks.resize(batch.len() * ACTIONS, 0.0);
+/// A batch of leaves as the network's two inputs: row-major features (`[n, FEATURES]`) and
+/// legal-action masks (`[n, ACTIONS]`).
+pub struct EncodedBatch {
+    pub features: Vec<f32>,
+    pub masks: Vec<f32>,
+}
+
+/// Encode a batch of leaves, each with its world's hands when it has them and the game context
+/// `game_of` gives it. The buffers are new each call, so that they can be handed to a tensor
+/// without a copy: a zeroed allocation costs the system's zeroed pages, not a pass over them.
+pub fn encode_batch(batch: &[Leaf], game_of: impl Fn(&Leaf) -> Option<GameContext> + Sync) -> EncodedBatch {
+    let mut features = vec![0.0; batch.len() * FEATURES];
+    let mut masks = vec![0.0; batch.len() * ACTIONS];
     features
         .par_chunks_mut(FEATURES)
         .zip(masks.par_chunks_mut(ACTIONS))
@@ -180,6 +179,7 @@ pub fn encode_batch(
             encode(&leaf.info, game_of(leaf).as_ref(), leaf.hands.as_ref(), row);
             mask_row(leaf.legal.mask, mask);
         });
+    EncodedBatch { features, masks }
 }
 
 impl<B: Backend> Evaluator for NetEvaluator<B>
@@ -189,9 +189,9 @@ where
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let start = Instant::now();
         let n = batch.len();
-        self.host.encode(batch);
-        let input = Tensor::from_data(TensorData::new(self.host.features.clone(), [n, FEATURES]), &self.device);
-        let legal = Tensor::from_data(TensorData::new(self.host.masks.clone(), [n, ACTIONS]), &self.device);
+        let EncodedBatch { features, masks } = self.host.encode(batch);
+        let input = Tensor::from_data(TensorData::new(features, [n, FEATURES]), &self.device);
+        let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
         let rows = self.net.predict_rows(input, legal);
         self.host.decode(batch, &rows, out);
         self.busy += start.elapsed();

@@ -192,7 +192,7 @@ impl<B: Backend> Block<B> {
     }
 }
 
-/// The network. Input rows come from [`crate::encode::encode`].
+/// The network. Input rows come from [`crate::encode()`].
 #[derive(Module, Debug)]
 pub struct BlobNet<B: Backend> {
     input: Linear<B>,

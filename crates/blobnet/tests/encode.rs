@@ -1,6 +1,7 @@
 //! The encoder against hand-built positions, hidden-card independence and relative seating.
 
-use blobnet::encode::*;
+use blobnet::layout::*;
+use blobnet::{encode, mask_row, FEATURES};
 use game::ACTIONS;
 use game::{determinize, Action, Card, CardSet, GameContext, Round, Suit, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::program::run_dir::{read_value_training, StateError};
 use crate::program::config::Mode;
-use blobnet::evaluator::{NetEvaluator, ValueHead};
+use blobnet::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
 /// Default search size of `play`, `serve`, `engine` and arena network entrants:
@@ -41,12 +41,25 @@ pub enum AgentError {
 }
 
 /// Which baseline bot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BotKind {
     Heuristic,
     /// `PimcBot` at its defaults (400 worlds x 4 playouts per action).
     Pimc,
     Random,
+}
+
+impl std::str::FromStr for BotKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<BotKind, String> {
+        match text {
+            "heuristic" => Ok(BotKind::Heuristic),
+            "pimc" => Ok(BotKind::Pimc),
+            "random" => Ok(BotKind::Random),
+            _ => Err(format!("expected heuristic, pimc or random, got {text:?}")),
+        }
+    }
 }
 
 /// What the search found for a decision (absent for bots).

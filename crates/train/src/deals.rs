@@ -348,7 +348,7 @@ pub fn remaining_score_targets(rounds: &[Round], from: usize) -> [f32; MAX_PLAYE
 }
 
 /// Per-seat values by absolute seat, re-indexed by seat relative to `observer`.
-fn relative_to(observer: usize, players: usize, absolute: &[f32; MAX_PLAYERS]) -> [f32; MAX_PLAYERS] {
+pub fn relative_to(observer: usize, players: usize, absolute: &[f32; MAX_PLAYERS]) -> [f32; MAX_PLAYERS] {
     let mut values = [0.0; MAX_PLAYERS];
     for (relative, value) in values.iter_mut().enumerate().take(players) {
         *value = absolute[(observer + relative) % players];

@@ -461,7 +461,7 @@ mod tests {
     use super::*;
     use mcts::{Evaluation, Evaluator, Leaf, Search};
 
-    use blobnet::evaluator::NetEvaluator;
+    use blobnet::NetEvaluator;
 
     #[test]
     fn entrants_parse_and_print_back() {

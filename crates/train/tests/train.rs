@@ -104,7 +104,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     let rho = state["expected_round_score"].as_f64().unwrap() as f32;
     assert_eq!(
         train::agent::checkpoint_value_head(&checkpoint(&run, 2)).unwrap(),
-        blobnet::evaluator::ValueHead::Game { expected_round_score: rho }
+        blobnet::ValueHead::Game { expected_round_score: rho }
     );
     assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "evaluation still plays lone rounds");
 
@@ -120,7 +120,7 @@ fn games_mode_trains_on_whole_games_and_resumes_exactly() {
     let mut row = vec![0.0; blobnet::FEATURES];
     let example = &buffer.examples()[buffer.len() - 1];
     blobnet::encode(&example.info, example.game.as_ref(), None, &mut row);
-    assert_eq!(row[blobnet::encode::GAME], 1.0);
+    assert_eq!(row[blobnet::layout::GAME], 1.0);
     // Every example keeps the real deal at its decision: the observer's hand as its information
     // set has it, and the other hands of the sizes the view shows, disjoint from each other and
     // from the cards played.

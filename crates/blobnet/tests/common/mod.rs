@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use game::ACTIONS;
-use blobnet::encode::{encode, mask_row};
+use blobnet::{encode, mask_row};
 use blobnet::{FEATURES, VALUES};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};

@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use blobnet::DeviceSpec;
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use mcts::{Preset, SearchConfig};
 use train::agent::{Agent, BotKind};
+use train::tools::bench;
 use train::tools::play::{play_in_terminal, Table};
 use train::tools::web_table::SeatKind;
 
@@ -50,7 +53,7 @@ enum Command {
     },
     /// Throughput benchmarks on the reference settings (see BENCHMARKS.md).
     #[command(subcommand)]
-    Bench(train::tools::bench::BenchCommand),
+    Bench(BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -118,12 +121,104 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(command) => {
-            train::tools::bench::run(command)?;
+        Command::Bench(BenchCommand::Selfplay(args)) => {
+            bench::self_play(bench::SelfPlayOptions {
+                rounds: args.rounds,
+                concurrent: args.concurrent,
+                max_batch: args.max_batch,
+                search: args.search,
+                leaves: args.leaves,
+                overlap: args.overlap,
+                no_network: args.no_network,
+                setup: args.setup.into(),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Train(args)) => {
+            bench::train(bench::TrainOptions { steps: args.steps, batch: args.batch, setup: args.setup.into() })?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Self-play rounds with the reference settings; prints rounds/min, NN throughput and
+    /// batch sizes, and the network alone at the same batch size for comparison.
+    Selfplay(SelfPlayArgs),
+    /// Training steps of the network on random-play positions; prints examples/s.
+    Train(TrainArgs),
+}
+
+#[derive(Args)]
+struct SelfPlayArgs {
+    /// Rounds to play.
+    #[arg(long, default_value_t = 200)]
+    rounds: usize,
+    /// Rounds played at once (their searches share network calls).
+    #[arg(long, default_value_t = 256)]
+    concurrent: usize,
+    /// Most leaves per network call.
+    #[arg(long, default_value_t = 4096)]
+    max_batch: usize,
+    /// Search preset: light (2 x 20), medium (3 x 30, the reference) or heavy (5 x 50).
+    #[arg(long, default_value = "medium")]
+    search: Preset,
+    /// Leaves selected per world per wave (K).
+    #[arg(long, default_value_t = SearchConfig::medium().leaves_per_wave)]
+    leaves: u32,
+    /// Select the next batch while the network evaluates the last one: on or off.
+    #[arg(long, default_value = "on", value_parser = on_off, action = ArgAction::Set)]
+    overlap: bool,
+    /// Everything but the network: leaves are encoded and handed over as to a device and a fixed
+    /// output is written back, so the figure is the host's ceiling (evaluations/s per core).
+    #[arg(long)]
+    no_network: bool,
+    #[command(flatten)]
+    setup: SetupArgs,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Optimizer steps timed (after one warm-up step).
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Examples per step.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    #[command(flatten)]
+    setup: SetupArgs,
+}
+
+#[derive(Args)]
+struct SetupArgs {
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// Worker threads (rayon: selection, encoding, CPU network); default: one per core.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Network preset (tiny, small, medium); not the reference unless medium.
+    #[arg(long, default_value = "medium", hide = true)]
+    net: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl From<SetupArgs> for bench::Setup {
+    fn from(args: SetupArgs) -> bench::Setup {
+        bench::Setup { device: args.device, threads: args.threads, net: args.net, seed: args.seed }
+    }
+}
+
+fn on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected on or off, got {text:?}")),
+    }
+}
+
 
 #[derive(Args)]
 struct ArenaArgs {
@@ -233,8 +328,8 @@ struct EngineArgs {
     /// The agent's network: a net file or a checkpoint directory (holding net.bin).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
-    /// Answer with a baseline bot instead of the agent.
-    #[arg(long, value_enum)]
+    /// Answer with a baseline bot instead of the agent: heuristic, pimc or random.
+    #[arg(long)]
     bot: Option<BotKind>,
     /// Seed of the search (or of the random bot); answers depend only on it and the request.
     #[arg(long, default_value_t = 0)]

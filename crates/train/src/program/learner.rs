@@ -8,6 +8,9 @@ use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, FEATURES, VALUES};
 use mcts::Leaf;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::optim::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::optim::lr_scheduler::LrScheduler;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
@@ -15,7 +18,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
 
 use crate::program::config::TrainingConfig;
-use blobnet::evaluator::encode_batch;
+use blobnet::{encode_batch, EncodedBatch};
 use crate::deals::Example;
 
 /// One training row in this many is encoded without the other seats' hands, so that the network
@@ -61,29 +64,40 @@ impl<B: AutodiffBackend> Learner<B> {
         self.net.valid()
     }
 
-    /// Learning rate at `step` of `total_steps`: linear warm-up, then cosine decay to
-    /// `learning_rate * final_lr_fraction`.
+    /// Learning rate at `step` of `total_steps`: Burn's linear scheduler for the warm-up, then
+    /// its cosine annealing to `learning_rate * final_lr_fraction` at the run's last step. Both
+    /// are positioned at `step` through their records (a step count), so a resumed run has the
+    /// schedule back from the steps it took, with nothing of it saved.
     pub fn learning_rate(config: &TrainingConfig, step: usize, total_steps: usize) -> f64 {
         let peak = config.learning_rate;
-        if step < config.warmup_steps {
-            return peak * (step + 1) as f64 / config.warmup_steps as f64;
+        let warmup = config.warmup_steps;
+        const VALIDATED: &str = "a validated config has a valid learning-rate schedule";
+        if step < warmup {
+            // From peak / warmup at step 0 to peak at step warmup - 1.
+            let iters = (warmup - 1).max(1);
+            let scheduler = LinearLrSchedulerConfig::new(peak / warmup as f64, peak, iters).init().expect(VALIDATED);
+            // The record counts the steps left; each `step` takes one first.
+            return scheduler.load_record::<B>(iters + 1 - step).step();
         }
-        let span = total_steps.saturating_sub(config.warmup_steps).max(1);
-        let progress = ((step - config.warmup_steps) as f64 / span as f64).min(1.0);
-        let floor = peak * config.final_lr_fraction;
-        floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        let span = total_steps.saturating_sub(warmup).max(1);
+        let scheduler = CosineAnnealingLrSchedulerConfig::new(peak, span)
+            .with_min_lr(peak * config.final_lr_fraction)
+            .init()
+            .expect(VALIDATED);
+        // The record is the last step taken (wrapping below 0, as a new scheduler's is); held at
+        // the end of the span, where the cosine would restart.
+        scheduler.load_record::<B>((step - warmup).min(span).wrapping_sub(1)).step()
     }
 
     /// One optimizer step on `batch`; returns its losses.
     pub fn step(&mut self, batch: &[&Example], total_steps: usize) -> Losses {
         let n = batch.len();
-        let (mut features, mut masks) = (Vec::new(), Vec::new());
         let leaves: Vec<Leaf> = batch
             .iter()
             .enumerate()
             .map(|(i, e)| Leaf::new(e.info, e.game, e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0)))
             .collect();
-        encode_batch(&leaves, |leaf| leaf.game, &mut features, &mut masks);
+        let EncodedBatch { features, masks } = encode_batch(&leaves, |leaf| leaf.game);
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];
@@ -141,4 +155,52 @@ impl<B: AutodiffBackend> Learner<B> {
 fn optimizer<B: AutodiffBackend>(config: &TrainingConfig) -> OptimizerAdaptor<AdamW, BlobNet<B>, B> {
     let clipping = (config.grad_clip > 0.0).then_some(GradientClippingConfig::Norm(config.grad_clip as f32));
     AdamWConfig::new().with_weight_decay(config.weight_decay as f32).with_grad_clipping(clipping).init()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blobnet::CpuBackend;
+    use burn::backend::Autodiff;
+
+    type Schedule = Learner<Autodiff<CpuBackend>>;
+
+    /// Linear warm-up to the peak, then half a cosine down to the floor at the last step, and
+    /// the floor after it.
+    #[test]
+    fn the_schedule_warms_up_then_follows_a_cosine_to_the_floor() {
+        let config = TrainingConfig {
+            batch_size: 8,
+            steps_per_iteration: 6,
+            min_buffer: 8,
+            buffer_size: 8,
+            learning_rate: 0.01,
+            final_lr_fraction: 0.1,
+            warmup_steps: 4,
+            weight_decay: 0.0,
+            grad_clip: 0.0,
+            value_weight: 1.0,
+        };
+        let (peak, floor, total) = (0.01, 0.001, 24);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        for step in 0..4 {
+            let lr = Schedule::learning_rate(&config, step, total);
+            assert!(close(lr, peak * (step + 1) as f64 / 4.0), "step {step}: {lr}");
+        }
+        for step in 4..=total + 5 {
+            let progress = ((step - 4) as f64 / 20.0).min(1.0);
+            let expected = floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+            let lr = Schedule::learning_rate(&config, step, total);
+            assert!(close(lr, expected), "step {step}: {lr} vs {expected}");
+        }
+        assert!(close(Schedule::learning_rate(&config, 14, total), (peak + floor) / 2.0));
+        // One warm-up step is the peak at once; no warm-up starts at the peak.
+        for warmup_steps in [0, 1] {
+            let config = TrainingConfig { warmup_steps, ..config.clone() };
+            assert!(close(Schedule::learning_rate(&config, 0, total), peak), "warm-up {warmup_steps}");
+        }
+        // Without decay the rate stays at the peak after the warm-up.
+        let flat = TrainingConfig { final_lr_fraction: 1.0, ..config };
+        assert!((4..30).all(|step| close(Schedule::learning_rate(&flat, step, total), peak)));
+    }
 }

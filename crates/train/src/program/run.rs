@@ -23,7 +23,7 @@ use crate::matches::{mirrored_deals, play_match, MatchResult};
 use crate::program::buffer::ReplayBuffer;
 use crate::program::run_dir::{load_checkpoint, RunDir, State};
 use crate::program::config::{Mode, TrainConfig};
-use blobnet::evaluator::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
+use blobnet::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
 use crate::program::learner::{Learner, Losses};
 use crate::program::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
 use crate::seed::derive_seed;

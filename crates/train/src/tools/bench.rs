@@ -14,87 +14,51 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::program::config::TrainingConfig;
-use blobnet::evaluator::{encode_batch, NetEvaluator, NoNetworkEvaluator, ValueHead};
+use blobnet::{encode_batch, NetEvaluator, NoNetworkEvaluator, ValueHead};
 use crate::program::learner::Learner;
 use crate::seed::derive_seed;
-use crate::deals::{play_deals, Deal, Example, Player, Dealt};
+use crate::deals::{play_deals, relative_to, Deal, Dealt, Example, Player};
 
 const PLAYERS: usize = 4;
 const CARDS: usize = 5;
 
-#[derive(Clone, Debug, clap::Subcommand)]
-pub enum BenchCommand {
-    /// Self-play rounds with the reference settings; prints rounds/min, NN throughput and
-    /// batch sizes, and the network alone at the same batch size for comparison.
-    Selfplay(SelfPlayOptions),
-    /// Training steps of the network on random-play positions; prints examples/s.
-    Train(TrainOptions),
+/// What both benchmarks run on.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub device: DeviceSpec,
+    /// Worker threads (rayon: selection, encoding, CPU network); `None`: one per core.
+    pub threads: Option<usize>,
+    /// Network preset (tiny, small, medium); medium is the reference.
+    pub net: String,
+    pub seed: u64,
 }
 
-#[derive(Clone, Debug, clap::Args)]
+/// `blob bench selfplay`: the reference self-play, or with `no_network` the host's ceiling.
+#[derive(Clone, Debug)]
 pub struct SelfPlayOptions {
-    /// Rounds to play.
-    #[arg(long, default_value_t = 200)]
     pub rounds: usize,
-    /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceSpec,
     /// Rounds played at once (their searches share network calls).
-    #[arg(long, default_value_t = 256)]
     pub concurrent: usize,
     /// Most leaves per network call.
-    #[arg(long, default_value_t = 4096)]
     pub max_batch: usize,
-    /// Search preset: light (2 x 20), medium (3 x 30, the reference) or heavy (5 x 50).
-    #[arg(long, default_value = "medium")]
     pub search: Preset,
     /// Leaves selected per world per wave (K).
-    #[arg(long, default_value_t = SearchConfig::medium().leaves_per_wave)]
     pub leaves: u32,
-    /// Select the next batch while the network evaluates the last one: on or off.
-    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    /// Select the next batch while the network evaluates the last one.
     pub overlap: bool,
-    /// Worker threads (rayon: selection, encoding, CPU network); default: one per core.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Network preset (tiny, small, medium); not the reference unless medium.
-    #[arg(long, default_value = "medium", hide = true)]
-    pub net: String,
-    /// Everything but the network: leaves are encoded and copied as for a device and a fixed
-    /// output is written back, so the figure is the host's ceiling (evaluations/s per core).
-    #[arg(long)]
+    /// Everything but the network (a fixed output written back).
     pub no_network: bool,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    pub setup: Setup,
 }
 
-#[derive(Clone, Debug, clap::Args)]
+/// `blob bench train`: timed optimizer steps on random-play positions.
+#[derive(Clone, Debug)]
 pub struct TrainOptions {
     /// Optimizer steps timed (after one warm-up step).
-    #[arg(long, default_value_t = 5)]
     pub steps: usize,
     /// Examples per step.
-    #[arg(long, default_value_t = 256)]
     pub batch: usize,
-    /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceSpec,
-    /// Worker threads (rayon); default: one per core.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Network preset (tiny, small, medium); not the reference unless medium.
-    #[arg(long, default_value = "medium", hide = true)]
-    pub net: String,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-}
-
-fn on_off(text: &str) -> Result<bool, String> {
-    match text {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("expected on or off, got {text:?}")),
-    }
+    pub setup: Setup,
 }
 
 fn net_config(name: &str) -> anyhow::Result<BlobNetConfig> {
@@ -111,25 +75,23 @@ fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("cannot size the thread pool")
 }
 
-pub fn run(command: BenchCommand) -> anyhow::Result<()> {
-    match command {
-        BenchCommand::Selfplay(options) if options.no_network => {
-            set_threads(options.threads)?;
-            print!("{}", host_ceiling(&options)?);
-        }
-        BenchCommand::Selfplay(options) => {
-            set_threads(options.threads)?;
-            let device = options.device;
-            let report = device.run(SelfPlayTask(options))??;
-            print!("{report}");
-        }
-        BenchCommand::Train(options) => {
-            set_threads(options.threads)?;
-            let device = options.device;
-            let report = device.run(TrainTask(options))??;
-            print!("{report}");
-        }
+/// Run `blob bench selfplay` and print its report.
+pub fn self_play(options: SelfPlayOptions) -> anyhow::Result<()> {
+    set_threads(options.setup.threads)?;
+    if options.no_network {
+        print!("{}", host_ceiling(&options)?);
+    } else {
+        let device = options.setup.device;
+        print!("{}", device.run(SelfPlayTask(options))??);
     }
+    Ok(())
+}
+
+/// Run `blob bench train` and print its report.
+pub fn train(options: TrainOptions) -> anyhow::Result<()> {
+    set_threads(options.setup.threads)?;
+    let device = options.setup.device;
+    print!("{}", device.run(TrainTask(options))??);
     Ok(())
 }
 
@@ -160,8 +122,8 @@ impl BackendTask for SelfPlayTask {
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<String> {
         let options = self.0;
-        let config = net_config(&options.net)?;
-        B::seed(&device, derive_seed(options.seed, &[0]));
+        let config = net_config(&options.setup.net)?;
+        B::seed(&device, derive_seed(options.setup.seed, &[0]));
         let mut net = NetEvaluator::new(config.init::<B>(&device), device);
         let mut recording = Recording { inner: &mut net, sizes: Vec::new(), sample: Vec::new() };
         let (search, wall, stats) = play_reference(&options, &mut recording)?;
@@ -177,7 +139,7 @@ impl BackendTask for SelfPlayTask {
         sizes.sort_unstable();
 
         let nn = stats.evaluations as f64 / wall;
-        let network = format!("net {} ({} parameters), device {}", options.net, config.param_count(), options.device);
+        let network = format!("net {} ({} parameters), device {}", options.setup.net, config.param_count(), options.setup.device);
         let mut out = report_head(&options, &search, &network, wall, &stats);
         out += &format!("nn batch p50: {}\n", percentile(&sizes, 0.5));
         out += &format!("nn batch p90: {}\n", percentile(&sizes, 0.9));
@@ -203,14 +165,14 @@ fn play_reference(
     search.validate().context("invalid --leaves")?;
     let mut searcher = BatchedSearcher::new(DriverConfig { max_batch: options.max_batch, overlap: options.overlap })
         .context("invalid --max-batch")?;
-    let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.seed, &[1]))
+    let deals: Vec<Deal> = reference_rounds(options.rounds, derive_seed(options.setup.seed, &[1]))
         .into_iter()
         .map(|round| Deal { dealt: Dealt::Round(round), lineup: vec![0; PLAYERS] })
         .collect();
     let start = Instant::now();
     let mut players = [Player::Agent { search, evaluator }];
     let (_, stats) =
-        play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.seed, &[2]), false, |_| {})?;
+        play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.setup.seed, &[2]), false, |_| {})?;
     Ok((search, start.elapsed().as_secs_f64(), stats))
 }
 
@@ -295,10 +257,9 @@ where
     }
     let per_second = (calls as usize * size) as f64 / start.elapsed().as_secs_f64();
 
-    let (mut features, mut masks) = (Vec::new(), Vec::new());
     let start = Instant::now();
     for _ in 0..calls {
-        encode_batch(&batch, |leaf| leaf.game, &mut features, &mut masks);
+        std::hint::black_box(encode_batch(&batch, |leaf| leaf.game));
     }
     let encode_us = start.elapsed().as_secs_f64() * 1e6 / (calls as usize * size) as f64;
     NetworkOnly { per_second, encode_us }
@@ -314,8 +275,8 @@ impl BackendTask for TrainTask {
         if options.steps == 0 || options.batch == 0 {
             bail!("--steps and --batch must be at least 1");
         }
-        let config = net_config(&options.net)?;
-        let examples = random_examples(options.batch, derive_seed(options.seed, &[1]));
+        let config = net_config(&options.setup.net)?;
+        let examples = random_examples(options.batch, derive_seed(options.setup.seed, &[1]));
         let batch: Vec<&Example> = examples.iter().collect();
         let training = TrainingConfig {
             batch_size: options.batch,
@@ -329,7 +290,7 @@ impl BackendTask for TrainTask {
             grad_clip: 1.0,
             value_weight: 1.0,
         };
-        let mut learner = Learner::<Autodiff<B>>::new(&config, &training, device, derive_seed(options.seed, &[0]));
+        let mut learner = Learner::<Autodiff<B>>::new(&config, &training, device, derive_seed(options.setup.seed, &[0]));
         // The first step allocates the optimizer state: not part of the steady rate.
         learner.step(&batch, options.steps + 1);
         let start = Instant::now();
@@ -344,11 +305,11 @@ impl BackendTask for TrainTask {
         Ok(format!(
             "bench train: net {} ({} parameters), batch {}, {} steps, device {}, threads {}\n\
              step ms: {:.1}\nexamples/s: {:.0}\n",
-            options.net,
+            options.setup.net,
             config.param_count(),
             options.batch,
             options.steps,
-            options.device,
+            options.setup.device,
             rayon::current_num_threads(),
             wall * 1e3 / options.steps as f64,
             (options.steps * options.batch) as f64 / wall,
@@ -395,10 +356,7 @@ fn random_examples(count: usize, seed: u64) -> Vec<Example> {
         }
         let scores = round.scaled_scores();
         for (info, hands) in positions {
-            let mut values = [0.0; game::MAX_PLAYERS];
-            for (relative, value) in values.iter_mut().enumerate().take(PLAYERS) {
-                *value = scores[(info.observer() + relative) % PLAYERS];
-            }
+            let values = relative_to(info.observer(), PLAYERS, &scores);
             examples.push(Example { info, game: None, hands: Some(hands), policy: mcts::uniform_policy(&info).to_vec(), values });
         }
     }
