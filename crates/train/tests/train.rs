@@ -162,46 +162,25 @@ fn damaged_checkpoints_are_refused_and_left_untouched() {
 }
 
 #[test]
-fn bad_configs_give_clear_errors() {
-    let cases = [
+fn bad_configs_are_refused_before_anything_is_written() {
+    // Each field's range is checked by the config's unit tests; here, that the binary refuses
+    // a bad config with the message, before creating the run directory.
+    for (from, to, expected) in [
         ("worlds: 2,", "worlds: 0,", "worlds must be in 1.."),
-        ("leaves_per_wave: 4,      //", "leaves_per_wave: 0,      //", "leaves_per_wave must be in 1.."),
-        ("batch_size: 32,", "batch_size: 0,", "training.batch_size must be in 1..="),
-        // Values that used to start a run that then went NaN or aborted on an allocation.
-        ("learning_rate: 0.001,", "learning_rate: 1e300,", "training.learning_rate must be positive, at most 1"),
-        ("weight_decay: 0.0001,", "weight_decay: 1e30,", "training.weight_decay must be in [0, 1]"),
-        ("value_weight: 1.0,", "value_weight: inf,", "training.value_weight must be in [0, 1000]"),
-        ("batch_size: 32,", "batch_size: 1000000000000,", "training.batch_size must be in 1..=65536"),
-        ("per_iteration: 8,", "per_iteration: 1000000000000,", "selfplay.per_iteration must be in 1..=1000000"),
-        ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64 }: d_model must be in 2..=4096"),
-        ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
-        // Refused before anything is written, naming the field.
-        ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x min(leaves_per_wave, simulations) = 8"),
-        ("per_iteration: 8,", "per_iteration: -3,", "tiny"),
-        ("device: \"cpu\",", "device: \"tpu\",", "device"),
+        ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search"),
         ("seed: 1,", "seed: 1, colour: 3,", "colour"),
-        ("learning_rate: 0.001,", "learning_rate: -0.1,", "learning_rate must be positive"),
-        ("players: [(4, 1.0)],", "players: [(9, 1.0)],", "9 players"),
-    ];
-    for (from, to, expected) in cases {
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let config = tiny_config().replacen(from, to, 1);
         assert_ne!(config, tiny_config(), "{from} not found in tiny.ron");
         let output = train(dir.path(), &config, &[]);
         assert!(!output.status.success(), "{to} was accepted");
         let message = stderr(&output);
-        let expected = if expected == "tiny" { "config-0.ron:" } else { expected };
         assert!(message.contains(expected), "{to}: expected {expected:?} in: {message}");
         assert!(!message.contains("panicked"), "{message}");
         assert!(!dir.path().join("run").exists(), "{to}: the run directory was created before the config was refused");
     }
-    // Mode Games: the start size must fit a table.
-    let dir = tempfile::tempdir().unwrap();
-    let config = tiny_config().replacen("mode: Rounds,", "mode: Games,", 1).replacen("cards: [(2, 1.0), (3, 1.0)],", "cards: [(14, 1.0)],", 1);
-    assert!(config.contains("(14, 1.0)"));
-    let message = stderr(&train(dir.path(), &config, &[]));
-    assert!(message.contains("selfplay.cards: no start size C fits 4 players (at most 13 cards each)"), "{message}");
-    // Syntax errors and unknown fields carry the line and column.
+    // Syntax errors and unknown fields carry the file, line and column.
     let dir = tempfile::tempdir().unwrap();
     let output = train(dir.path(), &tiny_config().replacen("seed: 1,", "seed: 1, colour: 3,", 1), &[]);
     let line = tiny_config().lines().position(|l| l.contains("seed: 1,")).unwrap() + 1;

@@ -311,6 +311,44 @@ mod tests {
         TrainConfig::parse(include_str!("../../../../configs/tiny.ron"), "tiny.ron").unwrap()
     }
 
+    /// Out-of-range values (some used to start a run that then went NaN or aborted on an
+    /// allocation) and unknown fields are refused, naming the field.
+    #[test]
+    fn bad_configs_give_clear_errors() {
+        let text = include_str!("../../../../configs/tiny.ron");
+        let cases = [
+            ("worlds: 2,", "worlds: 0,", "worlds must be in 1.."),
+            ("leaves_per_wave: 4,      //", "leaves_per_wave: 0,      //", "leaves_per_wave must be in 1.."),
+            ("batch_size: 32,", "batch_size: 0,", "training.batch_size must be in 1..="),
+            ("learning_rate: 0.001,", "learning_rate: 1e300,", "training.learning_rate must be positive, at most 1"),
+            ("learning_rate: 0.001,", "learning_rate: -0.1,", "learning_rate must be positive"),
+            ("weight_decay: 0.0001,", "weight_decay: 1e30,", "training.weight_decay must be in [0, 1]"),
+            ("value_weight: 1.0,", "value_weight: inf,", "training.value_weight must be in [0, 1000]"),
+            ("batch_size: 32,", "batch_size: 1000000000000,", "training.batch_size must be in 1..=65536"),
+            ("per_iteration: 8,", "per_iteration: 1000000000000,", "selfplay.per_iteration must be in 1..=1000000"),
+            ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64 }: d_model must be in 2..=4096"),
+            ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
+            ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x min(leaves_per_wave, simulations) = 8"),
+            ("per_iteration: 8,", "per_iteration: -3,", "tiny.ron:"),
+            ("device: \"cpu\",", "device: \"tpu\",", "device"),
+            ("seed: 1,", "seed: 1, colour: 3,", "colour"),
+            ("players: [(4, 1.0)],", "players: [(9, 1.0)],", "9 players"),
+            ("mode: Rounds,", "mode: Games, // (and 14 cards below)", "selfplay.cards: no start size C fits 4 players (at most 13 cards each)"),
+        ];
+        for (from, to, expected) in cases {
+            let mut changed = text.replacen(from, to, 1);
+            if to.starts_with("mode: Games") {
+                changed = changed.replacen("cards: [(2, 1.0), (3, 1.0)],", "cards: [(14, 1.0)],", 1);
+            }
+            assert_ne!(changed, text, "{from} not found in tiny.ron");
+            let message = TrainConfig::parse(&changed, "tiny.ron").unwrap_err().to_string();
+            assert!(message.contains(expected), "{to}: expected {expected:?} in: {message}");
+        }
+        let line = text.lines().position(|l| l.contains("seed: 1,")).unwrap() + 1;
+        let message = TrainConfig::parse(&text.replacen("seed: 1,", "seed: 1, colour: 3,", 1), "tiny.ron").unwrap_err().to_string();
+        assert!(message.starts_with(&format!("tiny.ron:{line}:")), "{message}");
+    }
+
     #[test]
     fn a_config_that_needs_more_memory_than_there_is_names_the_biggest_fields() {
         let mut config = tiny();

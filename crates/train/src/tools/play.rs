@@ -82,8 +82,10 @@ pub fn play(table: Table, opponents: &mut Agent, input: impl BufRead, output: im
     Ok(())
 }
 
+/// The record's trump text, spelt out when there is none.
 fn trump_name(trump: Option<Suit>) -> String {
-    trump.map_or("none (no trump)".to_string(), |s| s.letter().to_string())
+    let text = game::record::trump_text(trump);
+    if trump.is_none() { text + " (no trump)" } else { text }
 }
 
 /// A hand grouped by suit (spades, hearts, clubs, diamonds), high cards first.
