@@ -241,14 +241,7 @@ fn param_shapes<B: Backend>(net: &BlobNet<B>) -> Vec<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
     use crate::device::{CpuBackend, CpuDevice};
-
-    fn tmp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("blobnet-unit-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
-    }
 
     /// A file whose header claims one architecture while its weights are of another (only a
     /// hand-made file can be like this) gives an error, not a Burn panic.
@@ -258,15 +251,15 @@ mod tests {
         let tiny = BlobNetConfig::tiny();
         let wider = BlobNetConfig { d_model: 32, ..tiny.clone() };
         let deeper = BlobNetConfig { blocks: 3, ..tiny.clone() };
+        let scratch = tempfile::tempdir().unwrap();
         let payload =
             encode_record::<CpuBackend, _>(tiny.init::<CpuBackend>(&device).into_record(), Path::new("x")).unwrap();
         for (name, lie) in [("wider.ckpt", wider), ("deeper.ckpt", deeper)] {
-            let path = tmp_path(name);
+            let path = scratch.path().join(name);
             write_checkpoint(&path, &Contents::Network(Architecture::current(&lie)), &payload).unwrap();
             let err = load_net::<CpuBackend>(&lie, &path, &device).unwrap_err();
             assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
             assert!(err.to_string().contains(name), "{err}");
         }
-        fs::remove_dir_all(tmp_path("x").parent().unwrap()).unwrap();
     }
 }

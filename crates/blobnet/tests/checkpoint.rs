@@ -1,7 +1,6 @@
 //! Checkpoint round trips (weights and optimizer state) and every way a load can fail.
 
 use std::fs;
-use std::path::PathBuf;
 
 use blobnet::files::FrameError;
 use blobnet::{
@@ -17,12 +16,6 @@ type B = CpuBackend;
 type Train = Autodiff<CpuBackend>;
 
 /// A fresh directory per test under Cargo's scratch space for integration tests.
-fn dir(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("blobnet-checkpoint").join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A fixed input (not from Burn's RNG, whose seed is shared by the tests running in parallel).
 fn input<Bk: Backend>(device: &Bk::Device) -> Tensor<Bk, 2> {
@@ -38,7 +31,8 @@ fn outputs<Bk: Backend>(net: &blobnet::BlobNet<Bk>, x: Tensor<Bk, 2>) -> Vec<f32
 #[test]
 fn weights_round_trip_exactly() {
     let device = CpuDevice::default();
-    let dir = dir("round_trip");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     for config in [BlobNetConfig::tiny(), BlobNetConfig::medium()] {
         let net = config.init::<B>(&device);
         let path = dir.join(format!("{}.ckpt", config.d_model));
@@ -50,7 +44,7 @@ fn weights_round_trip_exactly() {
     // Saving over an existing checkpoint replaces it and leaves no temporary files behind.
     let tiny = BlobNetConfig::tiny().init::<B>(&device);
     save_net(&tiny, dir.join("64.ckpt")).unwrap();
-    let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
@@ -60,7 +54,8 @@ fn weights_round_trip_exactly() {
 #[test]
 fn optimizer_state_round_trips_for_resume() {
     let device = CpuDevice::default();
-    let dir = dir("resume");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let config = BlobNetConfig::tiny();
     let mut net = config.init::<Train>(&device);
     let mut optim = AdamConfig::new().init();
@@ -95,7 +90,8 @@ fn expect_err(result: Result<impl Sized, CheckpointError>) -> CheckpointError {
 #[test]
 fn another_architecture_is_an_error_naming_both() {
     let device = CpuDevice::default();
-    let dir = dir("architecture");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("tiny.ckpt");
     save_net(&BlobNetConfig::tiny().init::<B>(&device), &path).unwrap();
     let err = expect_err(load_net::<B>(&BlobNetConfig::medium(), &path, &device));
@@ -109,7 +105,8 @@ fn another_architecture_is_an_error_naming_both() {
 #[test]
 fn truncated_garbage_and_missing_files_are_errors() {
     let device = CpuDevice::default();
-    let dir = dir("damaged");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let config = BlobNetConfig::tiny();
     let good = dir.join("good.ckpt");
     save_net(&config.init::<B>(&device), &good).unwrap();
@@ -149,7 +146,8 @@ fn truncated_garbage_and_missing_files_are_errors() {
 #[test]
 fn weights_and_records_are_not_confused() {
     let device = CpuDevice::default();
-    let dir = dir("contents");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let config = BlobNetConfig::tiny();
     let net_path = dir.join("net.ckpt");
     let optim_path = dir.join("optim.ckpt");
@@ -179,7 +177,8 @@ fn an_optimizer_record_of_another_architecture_is_refused() {
         Train,
     >>::Record;
     let device = CpuDevice::default();
-    let dir = dir("optimizer-architecture");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let tiny = BlobNetConfig::tiny();
     let wider = BlobNetConfig { d_model: tiny.d_model * 2, ..tiny.clone() };
     let path = dir.join("optimizer.bin");

@@ -22,8 +22,8 @@ fn assert_close(a: &[f32], b: &[f32]) {
 #[test]
 #[ignore = "needs a CUDA GPU"]
 fn checkpoints_cross_between_cpu_and_cuda() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("blobnet-cuda");
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let config = BlobNetConfig::tiny();
     let cpu = CpuDevice::default();
     let gpu = cuda_device(0).expect("a usable CUDA device");

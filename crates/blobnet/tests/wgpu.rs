@@ -61,12 +61,12 @@ fn assert_close(what: &str, flex: &[f32], wgpu: &[f32]) {
 }
 
 /// A fresh small net made on Flex and saved: every test loads it on the backends it compares.
-fn saved_net(dir: &str) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("net.bin");
+/// (The file lives as long as the returned directory.)
+fn saved_net() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.bin");
     save_net(&BlobNetConfig::small().init::<CpuBackend>(&CpuDevice::default()), &path).unwrap();
-    path
+    (dir, path)
 }
 
 fn load<B: Backend>(path: &std::path::Path, device: &B::Device) -> BlobNet<B> {
@@ -76,7 +76,7 @@ fn load<B: Backend>(path: &std::path::Path, device: &B::Device) -> BlobNet<B> {
 #[test]
 fn forward_pass_matches_flex() {
     let Some(device) = lavapipe() else { return };
-    let path = saved_net("blobnet-wgpu-forward");
+    let (_dir, path) = saved_net();
     let (flex, wgpu) = (load::<CpuBackend>(&path, &CpuDevice::default()), load::<Wgpu>(&path, &device));
     let b = batch(64, 11);
     let (flex_policy, flex_values) = predictions(&flex, &b, &CpuDevice::default());
@@ -103,7 +103,7 @@ fn train_step<B: AutodiffBackend>(net: BlobNet<B>, b: &Batch, device: &B::Device
 #[test]
 fn a_training_step_matches_flex() {
     let Some(device) = lavapipe() else { return };
-    let path = saved_net("blobnet-wgpu-train");
+    let (_dir, path) = saved_net();
     let cpu = CpuDevice::default();
     let b = batch(128, 12);
     let (flex_loss, flex) = train_step(load::<Autodiff<CpuBackend>>(&path, &cpu), &b, &cpu);
@@ -123,8 +123,8 @@ fn a_training_step_matches_flex() {
 #[test]
 fn checkpoints_cross_between_flex_and_wgpu() {
     let Some(device) = lavapipe() else { return };
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("blobnet-wgpu-checkpoint");
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     // Made on wgpu (its own initialisation), saved there, loaded on Flex.
     let wgpu = BlobNetConfig::small().init::<Wgpu>(&device);
     save_net(&wgpu, dir.join("from_wgpu.bin")).unwrap();

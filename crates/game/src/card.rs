@@ -220,6 +220,15 @@ impl FromIterator<Card> for CardSet {
     }
 }
 
+/// Cards separated by white space (`"As Td 2c"`); a card named twice is in the set once.
+impl FromStr for CardSet {
+    type Err = ParseCardError;
+
+    fn from_str(text: &str) -> Result<CardSet, ParseCardError> {
+        text.split_whitespace().map(str::parse::<Card>).collect()
+    }
+}
+
 impl IntoIterator for CardSet {
     type Item = Card;
     type IntoIter = CardSetIter;
@@ -298,5 +307,16 @@ mod tests {
         assert_eq!((!set).len(), 49);
         assert_eq!(CardSet::DECK.len(), 52);
         assert_eq!(CardSet::suit(Suit::Clubs).len(), 13);
+    }
+
+    #[test]
+    fn card_sets_parse_from_their_text() {
+        let set: CardSet = "As 2h Kd".parse().unwrap();
+        assert_eq!(set.to_string(), "As 2h Kd");
+        assert_eq!(set.to_string().parse::<CardSet>(), Ok(set));
+        assert_eq!("  Kd\tAs  2h As ".parse::<CardSet>(), Ok(set));
+        assert_eq!("".parse::<CardSet>(), Ok(CardSet::EMPTY));
+        let err = "As Xx 2h".parse::<CardSet>().unwrap_err();
+        assert_eq!(err, ParseCardError("Xx".into()));
     }
 }

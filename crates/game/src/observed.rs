@@ -236,7 +236,7 @@ mod tests {
     use super::*;
 
     fn cards(text: &str) -> CardSet {
-        text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
+        text.parse().unwrap()
     }
 
     fn plays(text: &str) -> Vec<Card> {

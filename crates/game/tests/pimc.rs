@@ -9,7 +9,7 @@ mod common;
 use common::play;
 
 fn cards(text: &str) -> CardSet {
-    text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
+    text.parse().unwrap()
 }
 
 fn card(text: &str) -> Card {

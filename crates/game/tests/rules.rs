@@ -3,7 +3,7 @@
 use game::{Action, Card, CardSet, DealError, Game, GameContext, Phase, Round, RuleError, Schedule, Suit, MAX_PLAYERS, TRUMP_CYCLE};
 
 fn cards(text: &str) -> CardSet {
-    text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
+    text.parse().unwrap()
 }
 
 fn card(text: &str) -> Card {

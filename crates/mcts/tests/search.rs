@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn cards(text: &str) -> CardSet {
-    text.split_whitespace().map(|c| c.parse::<Card>().unwrap()).collect()
+    text.parse().unwrap()
 }
 
 fn card(text: &str) -> Action {
