@@ -166,31 +166,41 @@ pub enum FrameError {
     Corrupt { path: PathBuf, name: &'static str, reason: String },
 }
 
-/// Write a framed file atomically, the layout of the network, optimizer and replay-buffer
-/// files (little-endian): 8 magic bytes, format version u32, header length u32, payload length
-/// u64, checksum of header and payload u64 (CRC-32), header, payload.
+/// Write a framed file atomically (the bytes of [`encode_framed`]).
 pub fn write_framed(path: &Path, magic: &[u8; 8], version: u32, header: &[u8], payload: &[u8]) -> Result<(), WriteError> {
-    let header_len = u32::try_from(header.len())
-        .map_err(|_| WriteError { path: path.into(), source: io::Error::other("header over 4 GiB") })?;
-    let mut prefix = Vec::with_capacity(FRAME_PREFIX);
-    prefix.extend_from_slice(magic);
-    prefix.extend_from_slice(&version.to_le_bytes());
-    prefix.extend_from_slice(&header_len.to_le_bytes());
-    prefix.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    prefix.extend_from_slice(&u64::from(checksum(&[header, payload])).to_le_bytes());
-    write_atomically(path, |file| {
-        for part in [&prefix[..], header, payload] {
-            file.write_all(part)?;
-        }
-        Ok(())
-    })
+    let bytes = encode_framed(magic, version, header, payload)
+        .map_err(|source| WriteError { path: path.into(), source })?;
+    write_atomically(path, |file| file.write_all(&bytes))
 }
 
-/// Read a framed file of `kind` written by [`write_framed`]. A file cut short anywhere, even
-/// inside the magic bytes, is `Truncated`.
+/// The framed layout of the network, optimizer and replay-buffer files and of the self-play
+/// chunks actors send (little-endian): 8 magic bytes, format version u32, header length u32,
+/// payload length u64, checksum of header and payload u64 (CRC-32), header, payload.
+pub fn encode_framed(magic: &[u8; 8], version: u32, header: &[u8], payload: &[u8]) -> io::Result<Vec<u8>> {
+    let header_len = u32::try_from(header.len()).map_err(|_| io::Error::other("header over 4 GiB"))?;
+    let mut bytes = Vec::with_capacity(FRAME_PREFIX + header.len() + payload.len());
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend_from_slice(&header_len.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&u64::from(checksum(&[header, payload])).to_le_bytes());
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(payload);
+    Ok(bytes)
+}
+
+/// Read a framed file of `kind` written by [`write_framed`].
 pub fn read_framed(path: &Path, kind: &FrameKind) -> Result<Frame, FrameError> {
+    let data = fs::read(path).map_err(|source| FrameError::Io { path: path.into(), source })?;
+    decode_framed(data, path, kind)
+}
+
+/// Check and split the bytes of a frame of `kind` (a file's, or a message's), whose errors name
+/// `origin` (a file's path, or a message's name). Bytes cut short anywhere, even inside the
+/// magic bytes, are `Truncated`; no input panics.
+pub fn decode_framed(mut data: Vec<u8>, origin: &Path, kind: &FrameKind) -> Result<Frame, FrameError> {
     let name = kind.name;
-    let mut data = fs::read(path).map_err(|source| FrameError::Io { path: path.into(), source })?;
+    let path = origin;
     let seen = data.len().min(kind.magic.len());
     if data[..seen] != kind.magic[..seen] {
         return Err(FrameError::WrongMagic { path: path.into(), name });

@@ -79,22 +79,17 @@ impl ReplayBuffer {
 
     pub fn load(path: &Path) -> Result<ReplayBuffer, BufferError> {
         let name = path.display().to_string();
-        let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
-        let mut start = [0u8; 8];
-        let read_start = std::fs::File::open(path).and_then(|mut file| std::io::Read::read(&mut file, &mut start));
-        read_start.map_err(|source| BufferError::Io { path: name.clone(), source })?;
-        if [MAGIC_V3, MAGIC_V2, MAGIC_V1].contains(&&start) {
-            return ReplayBuffer::load_legacy(path);
+        let bytes = std::fs::read(path).map_err(|source| BufferError::Io { path: name.clone(), source })?;
+        if bytes.len() >= 8 && [MAGIC_V3, MAGIC_V2, MAGIC_V1].iter().any(|magic| bytes[..8] == magic[..]) {
+            return ReplayBuffer::load_legacy(&bytes, &name);
         }
-        let frame = files::read_framed(path, &KIND)?;
-        bincode::deserialize(&frame.payload).map_err(|e| corrupt(e.to_string()))
+        let frame = files::decode_framed(bytes, path, &KIND)?;
+        bincode::deserialize(&frame.payload).map_err(|e| BufferError::Corrupt { path: name, reason: e.to_string() })
     }
 
     /// Read a file of formats 1 to 3.
-    fn load_legacy(path: &Path) -> Result<ReplayBuffer, BufferError> {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| BufferError::Io { path: name.clone(), source })?;
-        let corrupt = |reason: String| BufferError::Corrupt { path: name.clone(), reason };
+    fn load_legacy(bytes: &[u8], name: &str) -> Result<ReplayBuffer, BufferError> {
+        let corrupt = |reason: String| BufferError::Corrupt { path: name.to_string(), reason };
         if bytes.len() < 24 {
             return Err(corrupt("not a replay buffer file (bad header)".into()));
         }
