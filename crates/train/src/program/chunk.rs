@@ -37,6 +37,11 @@ pub struct ChunkHeader {
     /// The actor's count of chunks sent before this one.
     pub sequence: u64,
     pub examples: usize,
+    /// Rounds played for the examples, and whole games among them (mode Games).
+    pub rounds: usize,
+    pub games: usize,
+    /// The rounds' mean scaled score (rho, for mode Games' value head).
+    pub mean_round_score: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -164,7 +169,7 @@ mod tests {
                 Example { info, game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.5; MAX_PLAYERS] }
             })
             .collect::<Vec<_>>();
-        let header = ChunkHeader { identity: identity("run-a"), network_version: 3, actor: "host-1".into(), sequence: 7, examples: count };
+        let header = ChunkHeader { identity: identity("run-a"), network_version: 3, actor: "host-1".into(), sequence: 7, examples: count, rounds: 1, games: 0, mean_round_score: Some(0.5) };
         Chunk { header, examples }
     }
 

@@ -27,6 +27,51 @@ pub struct TrainConfig {
     pub selfplay: SelfPlayConfig,
     pub training: TrainingConfig,
     pub evaluation: EvaluationConfig,
+    /// The distributed mode's settings (`train learner` / `train actor`); the one-process run
+    /// ignores them. Optional in the file: absent means the defaults.
+    // Left out when default, so that the files of one-process runs (and their checksums) are
+    // as they were.
+    #[serde(default, skip_serializing_if = "DistributedConfig::is_default")]
+    pub distributed: DistributedConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DistributedConfig {
+    /// Training samples (batch_size x steps) per new position: each iteration the learner waits
+    /// for batch_size x steps_per_iteration / this many new positions from the actors;
+    /// (0, 10000].
+    pub samples_per_position: f64,
+    /// Examples played by a network more than this many versions older than the learner's
+    /// current one are dropped (and counted).
+    pub max_staleness: u64,
+    /// Rounds (mode Rounds) or games (mode Games) per chunk an actor sends;
+    /// 1..=[`MAX_PER_ITERATION`].
+    pub chunk_deals: usize,
+    /// Most chunks waiting in the stream; an actor whose chunk finds it full waits for the
+    /// learner. 1..=1000000.
+    pub max_waiting_chunks: i64,
+    /// Seconds a learner's lease on the run lasts without being renewed: a second learner
+    /// is refused while it is renewed, and a restarted one waits this long for a killed one's
+    /// to lapse; 1..=3600.
+    pub learner_lease_s: u64,
+}
+
+impl DistributedConfig {
+    fn is_default(&self) -> bool {
+        *self == DistributedConfig::default()
+    }
+
+    /// New positions the learner takes from the stream per iteration.
+    pub fn positions_per_iteration(&self, training: &TrainingConfig) -> usize {
+        ((training.batch_size * training.steps_per_iteration) as f64 / self.samples_per_position).ceil().max(1.0) as usize
+    }
+}
+
+impl Default for DistributedConfig {
+    fn default() -> DistributedConfig {
+        DistributedConfig { samples_per_position: 4.0, max_staleness: 2, chunk_deals: 32, max_waiting_chunks: 10_000, learner_lease_s: 10 }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +242,17 @@ impl TrainConfig {
         real(t.weight_decay, 0.0, 1.0, "training.weight_decay")?;
         real(t.grad_clip, 0.0, 1e6, "training.grad_clip")?;
         real(f64::from(t.value_weight), 0.0, 1e3, "training.value_weight")?;
+        let d = &self.distributed;
+        if !(d.samples_per_position > 0.0 && d.samples_per_position <= 1e4) {
+            return Err(format!("distributed.samples_per_position must be in (0, 10000], got {}", d.samples_per_position));
+        }
+        count(d.chunk_deals, MAX_PER_ITERATION, "distributed.chunk_deals")?;
+        if !(1..=1_000_000).contains(&d.max_waiting_chunks) {
+            return Err(format!("distributed.max_waiting_chunks must be in 1..=1000000, got {}", d.max_waiting_chunks));
+        }
+        if !(1..=3600).contains(&d.learner_lease_s) {
+            return Err(format!("distributed.learner_lease_s must be in 1..=3600, got {}", d.learner_lease_s));
+        }
         let e = &self.evaluation;
         if e.every > 0 {
             count(e.deals, MAX_EVALUATION_DEALS, "evaluation.deals")?;

@@ -21,6 +21,39 @@ pub struct Metrics {
     pub train: TrainMetrics,
     /// Evaluation matches (empty in iterations without evaluation).
     pub eval: Vec<MatchResult>,
+    /// What the distributed learner took from the actors' stream (none in one process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamMetrics>,
+}
+
+/// One iteration of the distributed learner's intake.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamMetrics {
+    /// Chunks taken into the buffer.
+    pub chunks: usize,
+    /// Chunks refused (damaged, of another run or architecture, out of range).
+    pub refused: usize,
+    /// Chunks (and their positions) dropped as played by a network too old.
+    pub stale_chunks: usize,
+    pub stale_positions: usize,
+    /// Chunks left waiting in the stream when the iteration's intake was complete.
+    pub waiting_chunks: u64,
+    /// Seconds the intake took (waiting for actors included).
+    pub wait_s: f64,
+    /// Mean age, in network versions, of the positions taken.
+    pub mean_example_age: f64,
+    pub actors: std::collections::BTreeMap<String, ActorMetrics>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorMetrics {
+    pub chunks: usize,
+    pub positions: usize,
+    pub stale_positions: usize,
+    /// Positions taken from this actor per second of the iteration.
+    pub positions_per_s: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

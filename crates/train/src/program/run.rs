@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
-use blobnet::{BackendTask, DeviceSpec};
+use blobnet::{Architecture, BackendTask, DeviceSpec};
 use burn::backend::Autodiff;
 use burn::prelude::Backend;
 use burn::tensor::backend::AutodiffBackend;
 use game::{HeuristicBot, PimcBot, RandomBot, Round, Schedule, TRUMP_CYCLE};
 use indicatif::{ProgressBar, ProgressStyle};
-use mcts::BatchedSearcher;
+use mcts::{BatchedSearcher, SearchStats};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,9 +25,11 @@ use crate::program::run_dir::{load_checkpoint, RunDir, State};
 use crate::program::config::{Mode, TrainConfig};
 use blobnet::{mean_scaled_score, NetEvaluator, ValueHead, PRIOR_ROUND_SCORE};
 use crate::program::learner::{Learner, Losses};
-use crate::program::metrics::{Metrics, SelfPlayMetrics, TrainMetrics};
+use crate::program::chunk::RunIdentity;
+use crate::program::metrics::{Metrics, SelfPlayMetrics, StreamMetrics, TrainMetrics};
+use crate::program::nats::LearnerLink;
 use crate::seed::derive_seed;
-use crate::deals::{play_deals, Deal, Player, Dealt};
+use crate::deals::{play_deals, Deal, Dealt, Example, Player};
 
 /// Seed streams of one iteration.
 const DEALS: u64 = 1;
@@ -50,6 +52,8 @@ pub struct RunOptions {
     pub stop_after: Option<usize>,
     /// Draw progress bars (a terminal is attached).
     pub progress: bool,
+    /// Learn from actors over NATS (`train learner`) at this URL instead of self-playing.
+    pub nats: Option<String>,
 }
 
 /// How the evaluators read the network, given the self-play mode it is trained in.
@@ -89,10 +93,17 @@ where
     // disk is touched.
     config.check_memory().map_err(anyhow::Error::msg)?;
     let mut searcher = BatchedSearcher::new(config.driver)?;
+    // A second learner is refused before it touches anything.
+    let mut link = options.nats.as_deref().map(|url| LearnerLink::connect(url, &config.distributed)).transpose()?;
     let run = RunDir::open(&options.run_dir)?;
     let (mut learner, mut buffer, mut state) = start::<B>(&run, &options, device.clone())?;
     // Redo whatever a crash cut off after the checkpoint being resumed.
     run.settle(&state, config.evaluation.against_iterations_ago)?;
+    if let Some(link) = &mut link {
+        let identity = RunIdentity { run: state.run.clone(), architecture: Architecture::current(&config.net) };
+        link.begin(identity, config.to_ron(), state.stream_floor)?;
+        link.publish_network(state.iteration as u64, &network_file(learner.net())?, state.expected_round_score)?;
+    }
     let total_steps = config.iterations * config.training.steps_per_iteration;
     let first_iteration = state.iteration + 1;
     while state.iteration < config.iterations {
@@ -100,7 +111,13 @@ where
         let it = Iteration { number: state.iteration + 1, config, progress: options.progress };
         info!("iteration {}/{}", it.number, config.iterations);
         let used_round_score = state.expected_round_score;
-        let selfplay = self_play(&it, &learner, &device, &mut searcher, &mut buffer, used_round_score)?;
+        let (selfplay, stream) = match &mut link {
+            None => (self_play(&it, &learner, &device, &mut searcher, &mut buffer, used_round_score)?, None),
+            Some(link) => {
+                let (selfplay, stream) = take_from_actors(&it, link, &mut buffer, used_round_score)?;
+                (selfplay, Some(stream))
+            }
+        };
         if let Some(measured) = selfplay.mean_round_score {
             state.expected_round_score = measured;
         }
@@ -117,17 +134,31 @@ where
         state.iteration = it.number;
         state.optimizer_steps = learner.steps;
         state.config = config.clone();
-        state.metrics.push(Metrics { iteration: it.number, seconds: started.elapsed().as_secs_f64(), selfplay, train, eval });
+        state.metrics.push(Metrics { iteration: it.number, seconds: started.elapsed().as_secs_f64(), selfplay, train, eval, stream });
+        if let Some(link) = &link {
+            state.stream_floor = link.floor();
+        }
         run.save_checkpoint(&learner, &buffer, &state)?;
         run.settle(&state, config.evaluation.against_iterations_ago)?;
+        if let Some(link) = &mut link {
+            // Only a checkpointed network is published: actors never play one a restart forgets.
+            link.checkpointed()?;
+            link.publish_network(it.number as u64, &std::fs::read(run.snapshot(it.number))?, state.expected_round_score)?;
+        }
         info!("iteration {} done in {:.1} s", it.number, started.elapsed().as_secs_f64());
         let done_here = it.number - first_iteration + 1;
         if options.stop.load(Ordering::SeqCst) || options.stop_after.is_some_and(|n| done_here >= n) {
             info!("stopped after iteration {}; rerun the same command to resume", it.number);
+            if let Some(link) = link {
+                link.release()?;
+            }
             return Ok(());
         }
     }
     info!("all {} iterations done", config.iterations);
+    if let Some(link) = link {
+        link.finish()?;
+    }
     Ok(())
 }
 
@@ -180,8 +211,17 @@ fn start<B: AutodiffBackend>(run: &RunDir, options: &RunOptions, device: B::Devi
         config: config.clone(),
         expected_round_score: PRIOR_ROUND_SCORE,
         metrics: Vec::new(),
+        stream_floor: 0,
     };
     Ok((learner, ReplayBuffer::new(config.training.buffer_size), state))
+}
+
+/// A network's file, as `blobnet::save_net` writes it (what actors load).
+fn network_file<B: Backend>(net: &blobnet::BlobNet<B>) -> anyhow::Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("net.bin");
+    blobnet::save_net(net, &path)?;
+    Ok(std::fs::read(path)?)
 }
 
 /// A name for a new run (so its files can be told from another run's). It identifies the run
@@ -189,6 +229,47 @@ fn start<B: AutodiffBackend>(run: &RunDir, options: &RunOptions, device: B::Devi
 fn new_run_name() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     format!("{:016x}", derive_seed(nanos, &[u64::from(std::process::id())]))
+}
+
+/// One batch of self-play: its examples and what it measured.
+pub(crate) struct SelfPlayed {
+    pub examples: Vec<Example>,
+    pub rounds: usize,
+    /// Whole games (mode Games).
+    pub games: Option<usize>,
+    pub mean_round_score: Option<f64>,
+    pub seconds: f64,
+    pub stats: SearchStats,
+}
+
+/// Play `deals` with `net` and the run's self-play search (the one-process run and the actors).
+pub(crate) fn play_self_play<B: Backend>(
+    config: &TrainConfig,
+    net: blobnet::BlobNet<B>,
+    device: &B::Device,
+    searcher: &mut BatchedSearcher,
+    deals: &[Deal],
+    seed: u64,
+    expected_round_score: f64,
+    bar: &ProgressBar,
+) -> anyhow::Result<SelfPlayed>
+where
+    blobnet::BlobNet<B>: Send,
+{
+    let mut evaluator = NetEvaluator::new(net, device.clone()).with_value_head(value_head(config, expected_round_score));
+    let started = Instant::now();
+    let (played, stats) = {
+        let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator }];
+        play_deals(deals, &mut players, searcher, config.selfplay.concurrent, seed, true, |_| bar.inc(1))?
+    };
+    let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
+    let games = match config.selfplay.mode {
+        Mode::Rounds => None,
+        Mode::Games => Some(played.len()),
+    };
+    let mean_round_score = mean_scaled_score(played.iter().flat_map(|p| &p.rounds));
+    let examples = played.into_iter().flat_map(|p| p.examples).collect();
+    Ok(SelfPlayed { examples, rounds, games, mean_round_score, seconds: started.elapsed().as_secs_f64(), stats })
 }
 
 /// Self-play with the current network; its examples go into the buffer.
@@ -204,27 +285,15 @@ where
     blobnet::BlobNet<B::InnerBackend>: Send,
 {
     let config = it.config;
-    let deals = self_play_deals(config, derive_seed(config.seed, &[it.number as u64, DEALS]));
-    let mut evaluator = NetEvaluator::new(learner.inference_net(), device.clone()).with_value_head(value_head(config, expected_round_score));
+    let deals = self_play_deals(config, config.selfplay.per_iteration, derive_seed(config.seed, &[it.number as u64, DEALS]));
     let bar = progress_bar(it.progress, deals.len() as u64, "self-play");
-    let started = Instant::now();
-    let (played, stats) = {
-        let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator }];
-        let seed = derive_seed(config.seed, &[it.number as u64, SELF_PLAY]);
-        play_deals(&deals, &mut players, searcher, config.selfplay.concurrent, seed, true, |_| bar.inc(1))?
-    };
+    let seed = derive_seed(config.seed, &[it.number as u64, SELF_PLAY]);
+    let played = play_self_play(config, learner.inference_net(), device, searcher, &deals, seed, expected_round_score, &bar)?;
     bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
-    let games = match config.selfplay.mode {
-        Mode::Rounds => None,
-        Mode::Games => Some(played.len()),
-    };
-    let mean_round_score = mean_scaled_score(played.iter().flat_map(|p| &p.rounds));
-    let mut positions = 0;
-    for example in played.into_iter().flat_map(|p| p.examples) {
+    let SelfPlayed { examples, rounds, games, mean_round_score, seconds, stats } = played;
+    let positions = examples.len();
+    for example in examples {
         buffer.push(example);
-        positions += 1;
     }
     let per_min = |count: usize| count as f64 * 60.0 / seconds;
     let games_text = games.map_or(String::new(), |g| format!("{g} games ({:.1} games/min), ", per_min(g)));
@@ -252,6 +321,51 @@ where
         evaluator_busy: stats.evaluator_busy_fraction(),
         collisions: stats.collisions,
     })
+}
+
+/// The distributed learner's intake: chunks from the actors until the iteration's share of new
+/// positions is in the buffer.
+fn take_from_actors(it: &Iteration, link: &mut LearnerLink, buffer: &mut ReplayBuffer, expected_round_score: f64) -> anyhow::Result<(SelfPlayMetrics, StreamMetrics)> {
+    let config = it.config;
+    let needed = config.distributed.positions_per_iteration(&config.training);
+    let bar = progress_bar(it.progress, needed as u64, "intake");
+    // The network of the iteration before is the current one.
+    let gathered = link.gather(needed, it.number as u64 - 1, buffer, &bar)?;
+    bar.finish_and_clear();
+    let mut stream = gathered.stream;
+    let seconds = stream.wait_s;
+    let per_min = |count: usize| count as f64 * 60.0 / seconds.max(1e-9);
+    info!(
+        "intake: {} positions in {} chunks from {} actors in {seconds:.1} s; {} refused, {} stale ({} positions) dropped, {} waiting, mean age {:.2} versions",
+        gathered.positions,
+        stream.chunks,
+        stream.actors.len(),
+        stream.refused,
+        stream.stale_chunks,
+        stream.stale_positions,
+        stream.waiting_chunks,
+        stream.mean_example_age
+    );
+    crate::program::nats::actor_rates(&mut stream.actors, seconds);
+    let games = (config.selfplay.mode == Mode::Games).then_some(gathered.games);
+    let selfplay = SelfPlayMetrics {
+        rounds: gathered.rounds,
+        games,
+        positions: gathered.positions,
+        seconds,
+        rounds_per_min: per_min(gathered.rounds),
+        games_per_min: games.map(per_min),
+        mean_round_score: gathered.mean_round_score,
+        expected_round_score,
+        positions_per_s: gathered.positions as f64 / seconds.max(1e-9),
+        simulations_per_s: 0.0,
+        nn_evaluations: 0,
+        mean_nn_batch: 0.0,
+        largest_nn_batch: 0,
+        evaluator_busy: 0.0,
+        collisions: 0,
+    };
+    Ok((selfplay, stream))
 }
 
 /// The iteration's minibatch updates. A loss that turns NaN or infinite stops the run before
@@ -291,12 +405,12 @@ fn train<B: AutodiffBackend>(it: &Iteration, learner: &mut Learner<B>, buffer: &
     })
 }
 
-/// Rounds (mode Rounds) or games (mode Games) of one iteration's self-play.
-fn self_play_deals(config: &TrainConfig, seed: u64) -> Vec<Deal> {
+/// `count` rounds (mode Rounds) or games (mode Games) of self-play.
+pub(crate) fn self_play_deals(config: &TrainConfig, count: usize, seed: u64) -> Vec<Deal> {
     let s = &config.selfplay;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let players = WeightedIndex::new(s.players.iter().map(|(_, w)| *w)).expect("validated weights");
-    (0..s.per_iteration)
+    (0..count)
         .map(|deal| {
             let p = s.players[players.sample(&mut rng)].0;
             let sizes: Vec<&(usize, f64)> = s.cards.iter().filter(|(n, w)| *w > 0.0 && *n <= game::max_cards(p)).collect();

@@ -62,6 +62,14 @@ pub struct State {
     pub expected_round_score: f64,
     /// Every iteration's metrics line so far (what `metrics.jsonl` is repaired from).
     pub metrics: Vec<Metrics>,
+    /// Distributed learner: every chunk of the stream below this sequence is in the
+    /// checkpoint (0: one process; left out of its files).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stream_floor: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// `state.json` on disk.
