@@ -322,7 +322,9 @@ impl LearnerLink {
                     continue;
                 };
                 if sequence < self.floor {
-                    // Delivered again after an ack was lost: already taken.
+                    // Delivered again (an ack lost in a server restart): already taken, and
+                    // acknowledged with the rest once they are checkpointed.
+                    self.consumed.push(message);
                     continue;
                 }
                 self.floor = sequence + 1;
