@@ -320,7 +320,9 @@ fn bad_chunks_from_the_wire_are_refused_with_a_reason() {
     let run = Run::new();
     let Some(server) = Server::start(run.path(), None) else { return };
     let url = server.url(None);
-    let mut learner = run.learner("learner", &config(2), &url, "run");
+    // No staleness allowed: a chunk of network v0 arriving once v1 is current is dropped.
+    let strict = config(2).replace("max_staleness: 2", "max_staleness: 0");
+    let mut learner = run.learner("learner", &strict, &url, "run");
     learner.wait_for("serving run");
     let state_run = {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -357,6 +359,14 @@ fn bad_chunks_from_the_wire_are_refused_with_a_reason() {
         });
     }
     let mut actor = run.actor("actor", &url);
+    learner.wait_for("iteration 1 done");
+    {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let js = async_nats::jetstream::new(async_nats::connect(&url).await.unwrap());
+            js.publish("blob.chunks.intruder", good.clone().into()).await.unwrap().await.unwrap();
+        });
+    }
     learner.finish_ok();
     actor.finish_ok();
     let log = learner.log();
@@ -368,7 +378,9 @@ fn bad_chunks_from_the_wire_are_refused_with_a_reason() {
     assert!(!log.contains("panicked"), "{log}");
     let metrics = assert_every_chunk_counted_once(&run, "run", &url);
     assert_eq!(metrics.iter().map(|m| m.stream.as_ref().unwrap().refused).sum::<usize>(), 4);
-    assert!(metrics.iter().all(|m| !m.stream.as_ref().unwrap().actors.contains_key("intruder")));
+    let intruder: Vec<_> = metrics.iter().filter_map(|m| m.stream.as_ref().unwrap().actors.get("intruder")).collect();
+    assert_eq!(intruder.len(), 1, "the stale chunk is counted in one iteration");
+    assert_eq!((intruder[0].positions, intruder[0].stale_positions), (0, 1), "the stale chunk is dropped, not trained on");
 }
 
 /// With `configs/nats-server.conf`, the learner and an actor run with their own users, and the

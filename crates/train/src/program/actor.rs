@@ -159,11 +159,18 @@ fn fitting(chunk: Chunk, max_payload: usize, sequence: &mut u64) -> anyhow::Resu
 
 /// Publish one chunk, waiting while the stream is full (the learner is behind or away).
 fn send(link: &mut ActorLink, chunk: &Chunk, identity: &RunIdentity) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let bytes = chunk.encode()?;
+    let size = bytes.len();
     let mut full_said = false;
     loop {
         match link.publish(&chunk.header.actor, &chunk.message_id(), bytes.clone())? {
-            Published::Stored => return Ok(()),
+            Published::Stored => {
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                let header = &chunk.header;
+                info!("sent chunk {}: {} positions of network v{}, {size} bytes, encoded and stored in {ms:.1} ms", chunk.message_id(), header.examples, header.network_version);
+                return Ok(());
+            }
             Published::StreamFull => {
                 if !full_said {
                     info!("the chunk stream is full (the learner is behind or away): waiting");
