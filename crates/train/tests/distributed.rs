@@ -421,3 +421,26 @@ fn actor_credentials_cannot_replace_the_network_or_the_config() {
         assert!(refused.is_err());
     });
 }
+
+/// A stream holding `max_waiting_chunks` (here filled with chunks the learner holds until a
+/// checkpoint that cannot come) makes an actor wait, saying so, instead of failing or dropping.
+#[test]
+fn an_actor_waits_while_the_stream_is_full() {
+    let run = Run::new();
+    let Some(server) = Server::start(run.path(), None) else { return };
+    let url = server.url(None);
+    let mut learner = run.learner("learner", &config(2).replace("max_waiting_chunks: 10000", "max_waiting_chunks: 3"), &url, "run");
+    learner.wait_for("serving run");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(&url).await.unwrap());
+        for n in 0..3 {
+            js.publish(format!("blob.chunks.filler{n}"), "junk".into()).await.unwrap().await.unwrap();
+        }
+        assert!(js.publish("blob.chunks.filler3", "junk".into()).await.unwrap().await.is_err(), "the stream took a fourth chunk");
+    });
+    let mut actor = run.actor("actor", &url);
+    actor.wait_for("the chunk stream is full");
+    assert!(actor.child.try_wait().unwrap().is_none(), "the actor gave up:\n{}", actor.log());
+    learner.kill();
+}

@@ -72,7 +72,10 @@ where
     loop {
         let Some(record) = link.run()? else {
             if !waiting_said {
-                info!("waiting for a learner: no run is being served yet");
+                match link.connected() {
+                    true => info!("waiting for a learner: no run is being served yet"),
+                    false => info!("waiting for the NATS server (not reachable yet), then for a learner"),
+                }
                 waiting_said = true;
             }
             std::thread::sleep(POLL);

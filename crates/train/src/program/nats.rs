@@ -105,6 +105,10 @@ impl Connection {
         self.runtime.block_on(future)
     }
 
+    fn connected(&self) -> bool {
+        self.js.client().connection_state() == async_nats::connection::State::Connected
+    }
+
     fn max_payload(&self) -> usize {
         self.js.client().server_info().max_payload
     }
@@ -552,6 +556,11 @@ impl ActorLink {
             self.kv = self.connection.block(js.get_key_value(BUCKET)).ok();
         }
         Ok(self.kv.clone())
+    }
+
+    /// Whether the server is reachable now (for the messages of an actor that waits).
+    pub fn connected(&self) -> bool {
+        self.connection.connected()
     }
 
     /// The largest message the server takes.
