@@ -84,10 +84,13 @@ impl Server {
         }
     }
 
-    /// SIGKILL and start again: what JetStream stored on file must survive.
+    /// Stop (SIGTERM: the server flushes its files and exits) and start again on the same port
+    /// and storage, under running clients. (A SIGKILLed nats-server may lose the writes it had
+    /// not synced, by its own design, so the stream itself could forget acknowledged chunks.)
     fn restart(&mut self) {
         let mut child = self.child.take().unwrap();
-        child.kill().unwrap();
+        let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        assert!(status.success());
         child.wait().unwrap();
         self.launch();
     }
@@ -174,7 +177,8 @@ impl Drop for Process {
 
 /// `tiny.ron` for the distributed mode: small chunks, two or three an iteration, a short lease.
 fn config(iterations: usize) -> String {
-    let base = with_iterations(&tiny_config(), iterations);
+    // A buffer that holds every position of the longest test run.
+    let base = with_iterations(&tiny_config(), iterations).replace("buffer_size: 10000,", "buffer_size: 100000,");
     let body = base.trim_end().strip_suffix(')').expect("a RON struct");
     format!("{body}    distributed: (samples_per_position: 1.0, max_staleness: 2, chunk_deals: 4, max_waiting_chunks: 10000, learner_lease_s: 1),\n)\n")
 }
@@ -208,6 +212,10 @@ impl Run {
         let run = self.path().join(run_dir);
         run.join("checkpoints").join(fs::read_to_string(run.join("checkpoints/latest")).unwrap())
     }
+}
+
+fn name_seed(name: &str) -> u64 {
+    train::seed::name_hash(name)
 }
 
 /// What the stream holds: messages left, and the sequence of the last one ever stored.
@@ -274,7 +282,8 @@ fn kills_and_a_server_restart_lose_no_chunk_and_count_none_twice() {
     let run = Run::new();
     let Some(mut server) = Server::start(run.path(), None) else { return };
     let url = server.url(None);
-    let config = config(6);
+    // Enough iterations that the learner is still mid-run when it is killed after the 4th.
+    let config = config(12);
     let mut learner = run.learner("learner", &config, &url, "run");
     let mut first = run.actor("first", &url);
     learner.wait_for("iteration 1 done");
@@ -290,7 +299,7 @@ fn kills_and_a_server_restart_lose_no_chunk_and_count_none_twice() {
     second.finish_ok();
     assert!(resumed.log().contains("took over the lease"), "{}", resumed.log());
     let metrics = assert_every_chunk_counted_once(&run, "run", &url);
-    assert_eq!(metrics.len(), 6);
+    assert_eq!(metrics.len(), 12);
 }
 
 /// A second learner on the same server is refused before it writes anything.
@@ -310,6 +319,7 @@ fn a_second_learner_is_refused() {
     let mut actor = run.actor("actor", &url);
     first.finish_ok();
     actor.finish_ok();
+    assert_every_chunk_counted_once(&run, "run", &url);
 }
 
 /// Garbage, a truncated chunk, and chunks of another run and another architecture are each
@@ -333,40 +343,47 @@ fn bad_chunks_from_the_wire_are_refused_with_a_reason() {
             serde_json::from_value::<RunIdentity>(record["identity"].clone()).unwrap()
         })
     };
-    let chunk = |identity: RunIdentity| {
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
-        let round = game::Round::deal(4, 2, 0, None, &mut rng).unwrap();
-        let mut policy = vec![0.0; game::ACTIONS];
-        policy[0] = 1.0;
-        let example = train::deals::Example { info: round.info_set(0), game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.0; game::MAX_PLAYERS] };
-        let header = ChunkHeader { identity, network_version: 0, actor: "intruder".into(), sequence: 0, examples: 1, rounds: 1, games: 0, mean_round_score: None };
-        Chunk { header, examples: vec![example] }.encode().unwrap()
+    // A well-formed chunk of `count` distinct examples, played by network v0.
+    let chunk = |identity: RunIdentity, actor: &str, count: usize| {
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(name_seed(actor));
+        let examples = (0..count)
+            .map(|_| {
+                let round = game::Round::deal(4, 2, 0, None, &mut rng).unwrap();
+                let mut policy = vec![0.0; game::ACTIONS];
+                policy[0] = 1.0;
+                train::deals::Example { info: round.info_set(0), game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.0; game::MAX_PLAYERS] }
+            })
+            .collect();
+        let header = ChunkHeader { identity, network_version: 0, actor: actor.into(), sequence: 0, examples: count, rounds: count, games: 0, mean_round_score: None };
+        Chunk { header, examples }.encode().unwrap()
     };
-    let good = chunk(state_run.clone());
-    let other_run = chunk(RunIdentity { run: "another-run".into(), ..state_run.clone() });
+    let good = chunk(state_run.clone(), "intruder", 1);
+    let other_run = chunk(RunIdentity { run: "another-run".into(), ..state_run.clone() }, "intruder", 1);
     let mut other_net = state_run.clone();
     other_net.architecture.config.d_model += 1;
-    let other_architecture = chunk(other_net);
-    let bad: [(&str, Vec<u8>); 4] =
-        [("garbage", b"not a chunk at all".to_vec()), ("truncated", good[..good.len() - 7].to_vec()), ("other-run", other_run), ("other-net", other_architecture)];
-    {
+    let other_architecture = chunk(other_net, "intruder", 1);
+    // Iteration 1 is fed by the test (so that it ends before any actor plays): the bad chunks,
+    // then enough good positions; a chunk of v0 sent after it is stale.
+    let first_iteration: [(&str, Vec<u8>); 5] = [
+        ("garbage", b"not a chunk at all".to_vec()),
+        ("truncated", good[..good.len() - 7].to_vec()),
+        ("other-run", other_run),
+        ("other-net", other_architecture),
+        ("feeder", chunk(state_run.clone(), "feeder", 100)),
+    ];
+    let publish = |messages: &[(&str, Vec<u8>)]| {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let js = async_nats::jetstream::new(async_nats::connect(&url).await.unwrap());
-            for (name, bytes) in &bad {
+            for (name, bytes) in messages {
                 js.publish(format!("blob.chunks.{name}"), bytes.clone().into()).await.unwrap().await.unwrap();
             }
         });
-    }
-    let mut actor = run.actor("actor", &url);
+    };
+    publish(&first_iteration);
     learner.wait_for("iteration 1 done");
-    {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async {
-            let js = async_nats::jetstream::new(async_nats::connect(&url).await.unwrap());
-            js.publish("blob.chunks.intruder", good.clone().into()).await.unwrap().await.unwrap();
-        });
-    }
+    publish(&[("intruder", good.clone())]);
+    let mut actor = run.actor("actor", &url);
     learner.finish_ok();
     actor.finish_ok();
     let log = learner.log();

@@ -37,8 +37,10 @@ pub struct StreamMetrics {
     /// Chunks (and their positions) dropped as played by a network too old.
     pub stale_chunks: usize,
     pub stale_positions: usize,
-    /// Chunks left waiting in the stream when the iteration's intake was complete.
+    /// Chunks left waiting in the stream when the iteration's intake was complete, and the
+    /// positions they hold, estimated at this iteration's mean positions per chunk.
     pub waiting_chunks: u64,
+    pub waiting_positions: u64,
     /// Seconds the intake took (waiting for actors included).
     pub wait_s: f64,
     /// Mean age, in network versions, of the positions taken.

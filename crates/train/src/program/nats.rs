@@ -321,17 +321,22 @@ impl LearnerLink {
                 last_said = Instant::now();
             }
             for message in batch {
-                let Ok(sequence) = message.info().map(|i| i.stream_sequence) else {
+                let Ok((sequence, delivered)) = message.info().map(|i| (i.stream_sequence, i.delivered)) else {
                     warn!("NATS: a message without JetStream metadata on {}; ignored", message.subject);
                     continue;
                 };
                 if sequence < self.floor {
-                    // Delivered again (an ack lost in a server restart): already taken, and
-                    // acknowledged with the rest once they are checkpointed.
-                    self.consumed.push(message);
-                    continue;
+                    if delivered > 1 {
+                        // Delivered again (an ack lost in a server restart): already taken, and
+                        // acknowledged with the rest once they are checkpointed.
+                        self.consumed.push(message);
+                        continue;
+                    }
+                    // A first delivery below the floor: the server forgot writes (a crash
+                    // before it synced them) and gave their sequences to new chunks.
+                    warn!("NATS: the chunk stream's sequence went back to {sequence} (the server lost unsynced writes?); taking the chunk as new");
                 }
-                self.floor = sequence + 1;
+                self.floor = self.floor.max(sequence + 1);
                 let name = message.subject.to_string();
                 match Chunk::decode(message.payload.to_vec(), &name, &identity) {
                     Err(e) => {
@@ -373,7 +378,9 @@ impl LearnerLink {
         gathered.stream.wait_s = seconds;
         gathered.stream.mean_example_age = age_sum as f64 / gathered.positions.max(1) as f64;
         let mut consumer = consumer;
-        gathered.stream.waiting_chunks = self.connection.block(async { consumer.info().await.map(|i| i.num_pending).unwrap_or(0) });
+        let waiting = self.connection.block(async { consumer.info().await.map(|i| i.num_pending).unwrap_or(0) });
+        gathered.stream.waiting_chunks = waiting;
+        gathered.stream.waiting_positions = waiting * gathered.positions as u64 / gathered.stream.chunks.max(1) as u64;
         Ok(gathered)
     }
 

@@ -336,7 +336,7 @@ fn take_from_actors(it: &Iteration, link: &mut LearnerLink, buffer: &mut ReplayB
     let seconds = stream.wait_s;
     let per_min = |count: usize| count as f64 * 60.0 / seconds.max(1e-9);
     info!(
-        "intake: {} positions in {} chunks from {} actors in {seconds:.1} s; {} refused, {} stale ({} positions) dropped, {} waiting, mean age {:.2} versions",
+        "intake: {} positions in {} chunks from {} actors in {seconds:.1} s; {} refused, {} stale ({} positions) dropped, {} waiting (~{} positions), mean age {:.2} versions",
         gathered.positions,
         stream.chunks,
         stream.actors.len(),
@@ -344,6 +344,7 @@ fn take_from_actors(it: &Iteration, link: &mut LearnerLink, buffer: &mut ReplayB
         stream.stale_chunks,
         stream.stale_positions,
         stream.waiting_chunks,
+        stream.waiting_positions,
         stream.mean_example_age
     );
     crate::program::nats::actor_rates(&mut stream.actors, seconds);
