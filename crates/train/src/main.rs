@@ -87,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         None => (cli.run, None),
         Some(Command::Learner { run, nats }) => (run, Some(nats)),
         Some(Command::Actor { nats, device, name }) => {
-            let name = name.unwrap_or_else(|| std::fs::read_to_string("/etc/hostname").map_or("actor".into(), |h| h.trim().to_string()));
+            let name = name.unwrap_or_else(train::program::nats::hostname);
             return run_actor(ActorOptions { nats, device, name, progress });
         }
     };

@@ -389,6 +389,10 @@ mod tests {
             ("device: \"cpu\",", "device: \"tpu\",", "device"),
             ("seed: 1,", "seed: 1, colour: 3,", "colour"),
             ("players: [(4, 1.0)],", "players: [(9, 1.0)],", "9 players"),
+            ("seed: 1,", "seed: 1, distributed: (samples_per_position: 0.0),", "distributed.samples_per_position must be in (0, 10000], got 0"),
+            ("seed: 1,", "seed: 1, distributed: (learner_lease_s: 0),", "distributed.learner_lease_s must be in 1..=3600, got 0"),
+            ("seed: 1,", "seed: 1, distributed: (max_waiting_chunks: -1),", "distributed.max_waiting_chunks must be in 1..=1000000, got -1"),
+            ("seed: 1,", "seed: 1, distributed: (chunk_size: 3),", "chunk_size"),
             ("mode: Rounds,", "mode: Games, // (and 14 cards below)", "selfplay.cards: no start size C fits 4 players (at most 13 cards each)"),
         ];
         for (from, to, expected) in cases {

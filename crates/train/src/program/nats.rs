@@ -98,7 +98,15 @@ impl Connection {
             let _entered = runtime.enter();
             jetstream::new(client)
         };
-        Ok(Connection { runtime, js, url: shown })
+        let connection = Connection { runtime, js, url: shown };
+        let started = Instant::now();
+        while !connection.connected() && started.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if !connection.connected() {
+            warn!("the NATS server at {} is not reachable yet: retrying until it is (Ctrl-C to stop)", connection.url);
+        }
+        Ok(connection)
     }
 
     fn block<F: Future>(&self, future: F) -> F::Output {
@@ -501,7 +509,8 @@ impl Lease {
     }
 }
 
-fn hostname() -> String {
+/// This machine's name (an actor's default name, a lease's holder).
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "localhost".into())
 }
 
