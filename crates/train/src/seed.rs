@@ -22,3 +22,10 @@ fn mix(mut z: u64) -> u64 {
 pub fn name_hash(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
+
+/// A number that tells this process's names from any other's (a run's, an actor's): the clock
+/// and the process id. It identifies and draws nothing a run uses, so it may come from the clock.
+pub fn process_nonce() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    derive_seed(nanos, &[u64::from(std::process::id())])
+}

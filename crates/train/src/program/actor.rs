@@ -13,7 +13,7 @@ use crate::program::chunk::{Chunk, ChunkHeader, RunIdentity};
 use crate::program::config::TrainConfig;
 use crate::program::nats::{ActorLink, Published, RunRecord};
 use crate::program::run::{play_self_play, self_play_deals};
-use crate::seed::{derive_seed, name_hash};
+use crate::seed::{derive_seed, name_hash, process_nonce};
 
 /// The actors' seed stream (the run's iterations use 1..=5).
 const ACTOR_DEALS: u64 = 6;
@@ -46,8 +46,7 @@ pub fn run_actor(options: ActorOptions) -> anyhow::Result<()> {
 /// restarted actor's chunks never share a message id with its earlier ones.
 fn actor_id(name: &str) -> String {
     let token: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    format!("{token}-{:08x}", derive_seed(nanos, &[u64::from(std::process::id())]) as u32)
+    format!("{token}-{:08x}", process_nonce() as u32)
 }
 
 /// The run being served and what playing it needs.

@@ -54,7 +54,7 @@ pub struct ActorMetrics {
     pub chunks: usize,
     pub positions: usize,
     pub stale_positions: usize,
-    /// Positions taken from this actor per second of the iteration.
+    /// Positions taken from this actor per second of the iteration's intake.
     pub positions_per_s: f64,
 }
 

@@ -13,7 +13,6 @@
 //!
 //! The trainer is synchronous; each end owns a small Tokio runtime and blocks on it.
 
-use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::future::{Future, IntoFuture};
 use std::str::FromStr;
@@ -384,6 +383,9 @@ impl LearnerLink {
         let seconds = started.elapsed().as_secs_f64();
         gathered.mean_round_score = (scored_rounds > 0).then(|| score_sum / scored_rounds as f64);
         gathered.stream.wait_s = seconds;
+        for actor in gathered.stream.actors.values_mut() {
+            actor.positions_per_s = actor.positions as f64 / seconds.max(1e-9);
+        }
         gathered.stream.mean_example_age = age_sum as f64 / gathered.positions.max(1) as f64;
         let mut consumer = consumer;
         let waiting = self.connection.block(async { consumer.info().await.map(|i| i.num_pending).unwrap_or(0) });
@@ -610,12 +612,5 @@ impl ActorLink {
                 }
             }
         })
-    }
-}
-
-/// Per actor, what one iteration received from it.
-pub fn actor_rates(actors: &mut BTreeMap<String, ActorMetrics>, seconds: f64) {
-    for actor in actors.values_mut() {
-        actor.positions_per_s = actor.positions as f64 / seconds.max(1e-9);
     }
 }

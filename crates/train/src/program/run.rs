@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::bail;
 use blobnet::{Architecture, BackendTask, DeviceSpec};
@@ -28,7 +28,7 @@ use crate::program::learner::{Learner, Losses};
 use crate::program::chunk::RunIdentity;
 use crate::program::metrics::{Metrics, SelfPlayMetrics, StreamMetrics, TrainMetrics};
 use crate::program::nats::LearnerLink;
-use crate::seed::derive_seed;
+use crate::seed::{derive_seed, process_nonce};
 use crate::deals::{play_deals, Deal, Dealt, Example, Player};
 
 /// Seed streams of one iteration.
@@ -224,11 +224,9 @@ fn network_file<B: Backend>(net: &blobnet::BlobNet<B>) -> anyhow::Result<Vec<u8>
     Ok(std::fs::read(path)?)
 }
 
-/// A name for a new run (so its files can be told from another run's). It identifies the run
-/// and draws nothing the training uses, so it may come from the clock.
+/// A name for a new run (so its files can be told from another run's).
 fn new_run_name() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    format!("{:016x}", derive_seed(nanos, &[u64::from(std::process::id())]))
+    format!("{:016x}", process_nonce())
 }
 
 /// One batch of self-play: its examples and what it measured.
@@ -332,7 +330,7 @@ fn take_from_actors(it: &Iteration, link: &mut LearnerLink, buffer: &mut ReplayB
     // The network of the iteration before is the current one.
     let gathered = link.gather(needed, it.number as u64 - 1, buffer, &bar)?;
     bar.finish_and_clear();
-    let mut stream = gathered.stream;
+    let stream = gathered.stream;
     let seconds = stream.wait_s;
     let per_min = |count: usize| count as f64 * 60.0 / seconds.max(1e-9);
     info!(
@@ -347,7 +345,6 @@ fn take_from_actors(it: &Iteration, link: &mut LearnerLink, buffer: &mut ReplayB
         stream.waiting_positions,
         stream.mean_example_age
     );
-    crate::program::nats::actor_rates(&mut stream.actors, seconds);
     let games = (config.selfplay.mode == Mode::Games).then_some(gathered.games);
     let selfplay = SelfPlayMetrics {
         rounds: gathered.rounds,
