@@ -58,8 +58,13 @@ impl fmt::Display for Architecture {
         let c = &self.config;
         write!(
             f,
-            "d_model {}, {} blocks, ffn {}, {} input features (encoding v{})",
-            c.d_model, c.blocks, c.ffn, self.features, self.encoding_version
+            "d_model {}, {} blocks, ffn {}, {}, {} input features (encoding v{})",
+            c.d_model,
+            c.blocks,
+            c.ffn,
+            if c.tricks_head { "a tricks head" } else { "no tricks head" },
+            self.features,
+            self.encoding_version
         )
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::encode::{encode, mask_row, FEATURES};
 use game::ACTIONS;
-use crate::net::{BlobNet, ROW, VALUES};
+use crate::net::{BlobNet, ROW, TRICK_CLASSES, VALUES};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use game::{GameContext, Round};
@@ -80,7 +80,7 @@ impl Evaluator for NoNetworkEvaluator {
             let row: Vec<f32> = [1.0 / ACTIONS as f32; ACTIONS].into_iter().chain([0.5; VALUES]).collect();
             self.rows = row.repeat(batch.len());
         }
-        self.host.decode(batch, &self.rows, out);
+        self.host.decode(batch, &self.rows, ROW, out);
     }
 }
 
@@ -112,12 +112,14 @@ impl HostSide {
         encode_batch(batch, |leaf| HostSide::context(head, leaf))
     }
 
-    /// Write row i of `rows` (`[n, ROW]`: the policy, then the values relative to the leaf's
-    /// seat to act, on the head's scale) into `out[i]`: values by absolute seat, on the round
-    /// scale.
-    fn decode(&self, batch: &[Leaf], rows: &[f32], out: &mut [Evaluation]) {
-        for ((leaf, eval), row) in batch.iter().zip(out.iter_mut()).zip(rows.chunks_exact(ROW)) {
-            let (policy, values) = row.split_at(ACTIONS);
+    /// Write row i of `rows` (`[n, width]`: the policy, then the values relative to the leaf's
+    /// seat to act, on the head's scale, then with a tricks head (`width` > `ROW`) the relative
+    /// seats' tricks distributions) into `out[i]`: values by absolute seat, on the round scale.
+    /// With a tricks head a seat that has bid is valued by [`tricks_value`].
+    fn decode(&self, batch: &[Leaf], rows: &[f32], width: usize, out: &mut [Evaluation]) {
+        for ((leaf, eval), row) in batch.iter().zip(out.iter_mut()).zip(rows.chunks_exact(width)) {
+            let (policy, rest) = row.split_at(ACTIONS);
+            let (values, tricks) = rest.split_at(VALUES);
             eval.policy.copy_from_slice(policy);
             let info = &leaf.info;
             let players = info.view().players();
@@ -128,11 +130,34 @@ impl HostSide {
                 }
                 _ => value,
             };
+            let round = info.view();
+            let left = round.cards() - round.tricks_done();
             for relative in 0..players {
-                eval.values[(info.observer() + relative) % players] = to_round_scale(values[relative]);
+                let seat = (info.observer() + relative) % players;
+                eval.values[seat] = match round.bid(seat) {
+                    Some(bid) if !tricks.is_empty() => {
+                        let probabilities = &tricks[relative * TRICK_CLASSES..(relative + 1) * TRICK_CLASSES];
+                        tricks_value(probabilities, bid, round.tricks_won(seat), left, round.cards())
+                    }
+                    _ => to_round_scale(values[relative]),
+                };
             }
         }
     }
+}
+
+/// A seat's value on the round scale from its predicted distribution of the tricks it ends the
+/// round with (`probabilities` of 0..=17 tricks): the chance of exactly its `bid` among the
+/// counts still possible (from the `won` tricks to those plus the `left` tricks still to play),
+/// times a made bid's scaled score (10 + bid) / (10 + cards). A bid out of reach is worth 0:
+/// the network need not learn what the rules already say.
+pub fn tricks_value(probabilities: &[f32], bid: u8, won: u8, left: usize, cards: usize) -> f32 {
+    let possible = won as usize..=(won as usize + left).min(TRICK_CLASSES - 1);
+    if !possible.contains(&(bid as usize)) {
+        return 0.0;
+    }
+    let total: f32 = probabilities[possible].iter().sum();
+    probabilities[bid as usize] / total.max(f32::MIN_POSITIVE) * (10 + bid) as f32 / (10 + cards) as f32
 }
 
 /// A seat's value on the round scale from its value on the game scale `game_value` (its
@@ -193,7 +218,7 @@ where
         let input = Tensor::from_data(TensorData::new(features, [n, FEATURES]), &self.device);
         let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
         let rows = self.net.predict_rows(input, legal);
-        self.host.decode(batch, &rows, out);
+        self.host.decode(batch, &rows, self.net.row_width(), out);
         self.busy += start.elapsed();
         self.positions += n as u64;
         self.calls += 1;
@@ -203,7 +228,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use game::{Action, Card, CardSet, Suit};
+    use game::{Action, Card, CardSet, Suit, MAX_PLAYERS};
 
     #[test]
     fn game_values_convert_to_round_values_around_rho() {
@@ -221,6 +246,54 @@ mod tests {
         // Linear: a game-value difference is magnified by (round_max + later_max) / round_max.
         let gap = round_value(0.6, round_max, later_max, rho) - round_value(0.5, round_max, later_max, rho);
         assert!((gap - 0.1 * 63.0 / 13.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_bid_is_valued_by_the_chance_of_exactly_its_tricks_among_those_still_possible() {
+        let mut p = [0.0f32; TRICK_CLASSES];
+        p[..4].copy_from_slice(&[0.1, 0.2, 0.3, 0.4]);
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+        // Three cards, nothing played: bid 1 scores 11 / 13 with probability 0.2.
+        assert!(close(tricks_value(&p, 1, 0, 3, 3), 0.2 * 11.0 / 13.0));
+        // A trick won, two to play: 1 to 3 tricks are possible, 0.9 of the mass.
+        assert!(close(tricks_value(&p, 1, 1, 2, 3), 0.2 / 0.9 * 11.0 / 13.0));
+        // Bids out of reach: over already, or more than the tricks left can bring.
+        assert_eq!(tricks_value(&p, 0, 1, 2, 3), 0.0);
+        assert_eq!(tricks_value(&p, 3, 1, 1, 3), 0.0);
+        // The last trick played: the outcome is certain, whatever the network says.
+        assert!(close(tricks_value(&p, 2, 2, 0, 3), 12.0 / 13.0));
+    }
+
+    /// Rows come relative to the leaf's seat to act; values go out by absolute seat, a seat that
+    /// has bid valued from its tricks distribution, the others by the value head.
+    #[test]
+    fn with_a_tricks_head_seats_that_have_bid_are_valued_from_their_tricks() {
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+        let mut round = Round::deal(4, 3, 0, None, &mut rng).unwrap();
+        round.apply(Action::Bid(1)).unwrap(); // seat 1
+        round.apply(Action::Bid(0)).unwrap(); // seat 2
+        assert_eq!(round.to_act(), 3);
+        let leaf = Leaf::of_info(round.info_set(3));
+        // Relative seat r: value head 0.5 + r / 10; P(1 trick) = (r + 1) / 10, P(0) the rest.
+        let mut row = vec![1.0 / ACTIONS as f32; ACTIONS];
+        row.extend((0..VALUES).map(|r| 0.5 + r as f32 / 10.0));
+        for r in 0..VALUES {
+            let mut p = [0.0; TRICK_CLASSES];
+            p[1] = (r + 1) as f32 / 10.0;
+            p[0] = 1.0 - p[1];
+            row.extend(p);
+        }
+        let mut out = [Evaluation { policy: [0.0; ACTIONS], values: [0.0; MAX_PLAYERS] }];
+        HostSide::new(ValueHead::Round).decode(&[leaf], &row, row.len(), &mut out);
+        let values = out[0].values;
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+        // Seat 3 (relative 0) and seat 0 (relative 1) have not bid: the value head.
+        assert!(close(values[3], 0.5) && close(values[0], 0.6), "{values:?}");
+        // Seat 1 (relative 2) bid 1: P(1) = 0.3; seat 2 (relative 3) bid 0: P(0) = 0.6.
+        assert!(close(values[1], 0.3 * 11.0 / 13.0) && close(values[2], 0.6 * 10.0 / 13.0), "{values:?}");
+        // Without the tricks part, every seat is valued by the value head.
+        HostSide::new(ValueHead::Round).decode(&[leaf], &row[..ROW], ROW, &mut out);
+        assert!(close(out[0].values[1], 0.7) && close(out[0].values[2], 0.8));
     }
 
     #[test]

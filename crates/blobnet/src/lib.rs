@@ -27,8 +27,11 @@ pub use device::{cuda_device, CudaBackend, CudaDevice};
 pub use device::{BackendTask, CpuBackend, CpuDevice, DeviceError, DeviceSpec, ParseDeviceError};
 pub use encode::{encode, layout, mask_row, ENCODING_VERSION, FEATURES};
 pub use evaluator::{
-    encode_batch, mean_scaled_score, round_value, EncodedBatch, NetEvaluator, NoNetworkEvaluator, ValueHead,
+    encode_batch, mean_scaled_score, round_value, tricks_value, EncodedBatch, NetEvaluator, NoNetworkEvaluator, ValueHead,
     PRIOR_ROUND_SCORE,
 };
-pub use loss::{loss, LossParts};
-pub use net::{masked_softmax, Block, BlobNet, BlobNetConfig, ConfigError, MAX_BLOCKS, MAX_D_MODEL, MAX_FFN, ROW, VALUES};
+pub use loss::{loss, tricks_loss, LossParts};
+pub use net::{
+    masked_softmax, Block, BlobNet, BlobNetConfig, ConfigError, Outputs, TricksHead, MAX_BLOCKS, MAX_D_MODEL, MAX_FFN, ROW, TRICKS,
+    TRICK_CLASSES, VALUES,
+};

@@ -1,12 +1,13 @@
 //! Training loss: policy cross-entropy against the search's visit distribution over the masked
-//! log-softmax, plus value MSE over the seats at the table, plus optional L2.
+//! log-softmax, plus value MSE over the seats at the table, plus optional L2; with a tricks head,
+//! [`tricks_loss`], the cross-entropy of each seat's predicted tricks against the tricks it took.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::net::{mask_logits, BlobNet};
+use crate::net::{mask_logits, BlobNet, TRICKS, TRICK_CLASSES, VALUES};
 
 /// The loss and its parts, as 1-element tensors (the trainer backpropagates `total` and logs
 /// the rest).
@@ -44,6 +45,18 @@ pub fn loss<B: Backend>(
     let value = (diff.clone() * diff).sum() / count;
 
     LossParts { total: policy.clone() + value.clone(), policy, value, l2: None }
+}
+
+/// Mean over the seats at the table of -log q(t), q a seat's predicted distribution of the
+/// tricks it ends the round with and t the tricks it took. `logits` `[b, 8 x 18]` (the tricks
+/// head's output); `target` `[b, 8 x 18]`, per seat at the table a one-hot of its tricks, all
+/// zero for the other seats (which so count for nothing).
+pub fn tricks_loss<B: Backend>(logits: Tensor<B, 2>, target: Tensor<B, 2>) -> Tensor<B, 1> {
+    let [batch, _] = logits.dims();
+    let log_probs = log_softmax(logits.reshape([batch, VALUES, TRICK_CLASSES]), 2).reshape([batch, TRICKS]);
+    // Each seat at the table has exactly one 1: their count is the target's sum.
+    let seats = target.clone().sum().clamp_min(1.0);
+    (target * log_probs).sum().neg() / seats
 }
 
 impl<B: Backend> LossParts<B> {

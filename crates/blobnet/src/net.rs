@@ -1,5 +1,6 @@
-//! BlobNet: a residual MLP-transformer over one token with a policy head (52 logits) and a value
-//! head (one value per seat, relative to the acting player).
+//! BlobNet: a residual MLP-transformer over one token with a policy head (52 logits), a value
+//! head (one value per seat, relative to the acting player) and, optionally, a tricks head (per
+//! seat, a distribution over the tricks it ends the round with).
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
@@ -15,8 +16,13 @@ use game::ACTIONS;
 
 /// Value outputs: one per seat relative to the acting player (valid for the first P).
 pub const VALUES: usize = MAX_PLAYERS;
-/// Floats per position in [`BlobNet::predict_rows`]: the policy, then the values.
+/// Floats per position in [`BlobNet::predict_rows`] of a network without a tricks head: the
+/// policy, then the values.
 pub const ROW: usize = ACTIONS + VALUES;
+/// Classes of the tricks head per seat: 0 to 17 tricks (17 cards is the largest round, P = 3).
+pub const TRICK_CLASSES: usize = 18;
+/// Outputs of the tricks head: [`TRICK_CLASSES`] per relative seat.
+pub const TRICKS: usize = VALUES * TRICK_CLASSES;
 
 /// Logit given to illegal actions. Finite rather than -inf so that a zero target times the
 /// log-probability of an illegal action is 0, not NaN; exp of it underflows to exactly 0.
@@ -39,6 +45,11 @@ pub struct BlobNetConfig {
     pub blocks: usize,
     /// Hidden width of each block's feed-forward layer.
     pub ffn: usize,
+    /// A tricks head: per seat, the distribution of the tricks it ends the round with, trained
+    /// on the tricks taken. The search then values a seat that has bid b by the probability of
+    /// exactly b tricks (the only way to score) times (10 + b) / (10 + n), instead of the value
+    /// head's direct estimate (README, issue 12). Off in files written before it existed.
+    pub tricks_head: bool,
 }
 
 #[derive(Deserialize)]
@@ -47,13 +58,15 @@ struct UncheckedConfig {
     d_model: usize,
     blocks: usize,
     ffn: usize,
+    #[serde(default)]
+    tricks_head: bool,
 }
 
 impl TryFrom<UncheckedConfig> for BlobNetConfig {
     type Error = ConfigError;
 
     fn try_from(raw: UncheckedConfig) -> Result<BlobNetConfig, ConfigError> {
-        let config = BlobNetConfig { d_model: raw.d_model, blocks: raw.blocks, ffn: raw.ffn };
+        let config = BlobNetConfig { d_model: raw.d_model, blocks: raw.blocks, ffn: raw.ffn, tricks_head: raw.tricks_head };
         config.validate()?;
         Ok(config)
     }
@@ -69,16 +82,16 @@ pub struct ConfigError {
 impl BlobNetConfig {
     /// For tests: trains in seconds on a CPU.
     pub fn tiny() -> BlobNetConfig {
-        BlobNetConfig { d_model: 64, blocks: 2, ffn: 128 }
+        BlobNetConfig { d_model: 64, blocks: 2, ffn: 128, tricks_head: false }
     }
 
     pub fn small() -> BlobNetConfig {
-        BlobNetConfig { d_model: 128, blocks: 4, ffn: 512 }
+        BlobNetConfig { d_model: 128, blocks: 4, ffn: 512, tricks_head: false }
     }
 
     /// The reference BlobNet's shape: d_model 256, 6 blocks, FFN 1024.
     pub fn medium() -> BlobNetConfig {
-        BlobNetConfig { d_model: 256, blocks: 6, ffn: 1024 }
+        BlobNetConfig { d_model: 256, blocks: 6, ffn: 1024, tricks_head: false }
     }
 
     /// A preset by name (`tiny`, `small`, `medium`).
@@ -120,6 +133,7 @@ impl BlobNetConfig {
             + linear(d, ACTIONS)
             + linear(d, d / 2)
             + linear(d / 2, VALUES)
+            + if self.tricks_head { linear(d, d) + linear(d, TRICKS) } else { 0 }
     }
 
     /// Build a freshly initialised network.
@@ -152,6 +166,7 @@ impl BlobNetConfig {
             policy_out: linear(d, ACTIONS),
             value_hidden: linear(d, d / 2),
             value_out: linear(d / 2, VALUES),
+            tricks: self.tricks_head.then(|| TricksHead { hidden: linear(d, d), out: linear(d, TRICKS) }),
             config: self.clone(),
         };
         // Burn initialises parameters lazily, and a clone of a still-lazy parameter draws its own
@@ -192,6 +207,23 @@ impl<B: Backend> Block<B> {
     }
 }
 
+/// Per relative seat, logits over the tricks it ends the round with.
+#[derive(Module, Debug)]
+pub struct TricksHead<B: Backend> {
+    hidden: Linear<B>,
+    out: Linear<B>,
+}
+
+/// Everything the network computes for a batch (see [`BlobNet::forward_all`]).
+pub struct Outputs<B: Backend> {
+    /// Policy logits `[batch, 52]`, unmasked.
+    pub logits: Tensor<B, 2>,
+    /// Values `[batch, 8]` in [0, 1].
+    pub values: Tensor<B, 2>,
+    /// Tricks logits `[batch, 8 x 18]` (relative seat major), with a tricks head.
+    pub tricks: Option<Tensor<B, 2>>,
+}
+
 /// The network. Input rows come from [`crate::encode()`].
 #[derive(Module, Debug)]
 pub struct BlobNet<B: Backend> {
@@ -203,6 +235,7 @@ pub struct BlobNet<B: Backend> {
     policy_out: Linear<B>,
     value_hidden: Linear<B>,
     value_out: Linear<B>,
+    tricks: Option<TricksHead<B>>,
     /// Kept so checkpoints can record the architecture they were saved from.
     #[module(skip)]
     config: BlobNetConfig,
@@ -217,14 +250,27 @@ impl<B: Backend> BlobNet<B> {
     /// values `[batch, 8]` in [0, 1]: each relative seat's expected round score / (10 + n),
     /// the scale of `game::Round::scaled_scores`. Seats at and beyond P carry no meaning.
     pub fn forward(&self, input: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let Outputs { logits, values, .. } = self.forward_all(input);
+        (logits, values)
+    }
+
+    /// [`BlobNet::forward`] with the tricks head's logits when the network has one.
+    pub fn forward_all(&self, input: Tensor<B, 2>) -> Outputs<B> {
         let mut x = self.input_norm.forward(self.input.forward(input));
         for block in &self.blocks {
             x = block.forward(x);
         }
         let x = self.final_norm.forward(x);
         let logits = self.policy_out.forward(relu(self.policy_hidden.forward(x.clone())));
+        let tricks = self.tricks.as_ref().map(|head| head.out.forward(relu(head.hidden.forward(x.clone()))));
         let values = sigmoid(self.value_out.forward(relu(self.value_hidden.forward(x))));
-        (logits, values)
+        Outputs { logits, values, tricks }
+    }
+
+    /// Floats per position in [`BlobNet::predict_rows`]: [`ROW`], then [`TRICKS`] with a
+    /// tricks head.
+    pub fn row_width(&self) -> usize {
+        ROW + if self.tricks.is_some() { TRICKS } else { 0 }
     }
 
     /// Inference for search: `input` `[batch, FEATURES]`, `legal` `[batch, 52]` 0/1 floats.
@@ -235,22 +281,25 @@ impl<B: Backend> BlobNet<B> {
     /// autodiff graph is recorded for nothing.
     pub fn predict(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> (Vec<f32>, Vec<f32>) {
         let rows = self.predict_rows(input, legal);
-        let batch = rows.len() / ROW;
+        let batch = rows.len() / self.row_width();
         let mut policy = Vec::with_capacity(batch * ACTIONS);
         let mut value = Vec::with_capacity(batch * VALUES);
-        for row in rows.chunks_exact(ROW) {
+        for row in rows.chunks_exact(self.row_width()) {
             policy.extend_from_slice(&row[..ACTIONS]);
-            value.extend_from_slice(&row[ACTIONS..]);
+            value.extend_from_slice(&row[ACTIONS..ROW]);
         }
         (policy, value)
     }
 
-    /// [`BlobNet::predict`] as one row-major buffer of `ROW` floats per position (policy,
-    /// then values): one download, no per-element conversion when the backend computes in
+    /// [`BlobNet::predict`] as one row-major buffer of [`BlobNet::row_width`] floats per
+    /// position (policy, values, then with a tricks head each relative seat's probabilities of
+    /// 0..=17 tricks): one download, no per-element conversion when the backend computes in
     /// f32 (the evaluator's path).
     pub fn predict_rows(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
-        let (logits, values) = self.forward(input);
-        let both = Tensor::cat(vec![masked_softmax(logits, legal), values], 1).into_data();
+        let Outputs { logits, values, tricks } = self.forward_all(input);
+        let mut parts = vec![masked_softmax(logits, legal), values];
+        parts.extend(tricks.map(tricks_probabilities));
+        let both = Tensor::cat(parts, 1).into_data();
         if both.dtype == burn::tensor::DType::F32 {
             both.into_vec::<f32>().expect("the dtype is f32")
         } else {
@@ -258,6 +307,12 @@ impl<B: Backend> BlobNet<B> {
             both.iter::<f32>().collect()
         }
     }
+}
+
+/// Tricks logits `[batch, 8 x 18]` as probabilities, a softmax per relative seat.
+fn tricks_probabilities<B: Backend>(logits: Tensor<B, 2>) -> Tensor<B, 2> {
+    let [batch, _] = logits.dims();
+    softmax(logits.reshape([batch, VALUES, TRICK_CLASSES]), 2).reshape([batch, TRICKS])
 }
 
 /// Push illegal logits (`legal` 0) to a large negative value, leaving legal ones untouched.

@@ -3,7 +3,7 @@
 mod common;
 
 use game::ACTIONS;
-use blobnet::{loss, masked_softmax, BlobNetConfig, CpuBackend, CpuDevice, FEATURES, VALUES};
+use blobnet::{loss, masked_softmax, tricks_loss, BlobNetConfig, CpuBackend, CpuDevice, FEATURES, ROW, TRICKS, TRICK_CLASSES, VALUES};
 use burn::backend::Autodiff;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
@@ -34,7 +34,7 @@ fn config_presets_and_validation() {
     assert_eq!(BlobNetConfig::preset("tiny"), Some(BlobNetConfig::tiny()));
     assert_eq!(BlobNetConfig::preset("huge"), None);
     assert!(BlobNetConfig::medium().validate().is_ok());
-    let bad = BlobNetConfig { d_model: 1, blocks: 2, ffn: 8 };
+    let bad = BlobNetConfig { d_model: 1, blocks: 2, ffn: 8, tricks_head: false };
     assert!(bad.validate().unwrap_err().to_string().contains("d_model"));
     let json = serde_json::to_string(&BlobNetConfig::small()).unwrap();
     assert_eq!(serde_json::from_str::<BlobNetConfig>(&json).unwrap(), BlobNetConfig::small());
@@ -42,9 +42,9 @@ fn config_presets_and_validation() {
     assert!(err.to_string().contains("d_model must be in 2..=4096"), "{err}");
     // Sizes that would only reach the allocator are refused by name.
     for (config, field) in [
-        (BlobNetConfig { d_model: 1_000_000, blocks: 2, ffn: 8 }, "d_model"),
-        (BlobNetConfig { d_model: 8, blocks: 1_000, ffn: 8 }, "blocks"),
-        (BlobNetConfig { d_model: 8, blocks: 2, ffn: 1 << 20 }, "ffn"),
+        (BlobNetConfig { d_model: 1_000_000, blocks: 2, ffn: 8, tricks_head: false }, "d_model"),
+        (BlobNetConfig { d_model: 8, blocks: 1_000, ffn: 8, tricks_head: false }, "blocks"),
+        (BlobNetConfig { d_model: 8, blocks: 2, ffn: 1 << 20, tricks_head: true }, "ffn"),
     ] {
         assert!(config.validate().unwrap_err().to_string().contains(field), "{config:?}");
     }
@@ -209,4 +209,59 @@ fn tiny_net_overfits_a_fixed_batch() {
     let logits_gap = close(values(logits), values(trained_logits.inner()));
     let values_gap = close(values(inner_values), values(trained_values.inner()));
     assert!(logits_gap < 1e-4 && values_gap < 1e-5, "the inference copy differs: logits by {logits_gap}, values by {values_gap}");
+}
+
+/// The tricks head: a distribution over 0..=17 tricks per seat in `predict_rows` (after the
+/// policy and values, which stay as without it), a loss of ln 18 per seat for uniform logits
+/// that counts only the seats given a target, and a tiny net learns a fixed batch's tricks.
+#[test]
+fn the_tricks_head_predicts_distributions_and_learns_the_tricks_taken() {
+    let device = CpuDevice::default();
+    let config = BlobNetConfig { tricks_head: true, ..BlobNetConfig::tiny() };
+    let net = config.init::<B>(&device);
+    assert_eq!(net.num_params(), config.param_count());
+    assert!(config.param_count() > BlobNetConfig::tiny().param_count());
+    let b = batch(6, 3);
+    let input = tensor::<B>(b.features.clone(), FEATURES, &device);
+    let legal = tensor::<B>(b.legal.clone(), ACTIONS, &device);
+    assert_eq!(net.row_width(), ROW + TRICKS);
+    let rows = net.predict_rows(input.clone(), legal.clone());
+    assert_eq!(rows.len(), 6 * net.row_width());
+    let (policy, vals) = net.predict(input.clone(), legal);
+    for (i, row) in rows.chunks_exact(net.row_width()).enumerate() {
+        assert_eq!(&row[..ACTIONS], &policy[i * ACTIONS..][..ACTIONS]);
+        assert_eq!(&row[ACTIONS..ROW], &vals[i * VALUES..][..VALUES]);
+        for seat in row[ROW..].chunks_exact(TRICK_CLASSES) {
+            assert!(seat.iter().all(|p| *p >= 0.0) && (seat.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+    assert!(BlobNetConfig::tiny().init::<B>(&device).forward_all(input).tricks.is_none());
+
+    // Uniform logits: ln 18 per seat with a target, whichever class it is.
+    let mut target = vec![0.0f32; 2 * TRICKS];
+    target[3] = 1.0;
+    target[TRICKS + 2 * TRICK_CLASSES + 17] = 1.0;
+    let uniform = tricks_loss(tensor::<B>(vec![0.0; 2 * TRICKS], TRICKS, &device), tensor::<B>(target, TRICKS, &device));
+    assert!((scalar(uniform) - 18f32.ln()).abs() < 1e-5);
+
+    // A fixed batch whose seats at the table took (position + seat) mod 5 tricks.
+    let b = batch(64, 5);
+    let mut target = vec![0.0f32; 64 * TRICKS];
+    for i in 0..64 {
+        for seat in (0..VALUES).filter(|&s| b.value_mask[i * VALUES + s] == 1.0) {
+            target[i * TRICKS + seat * TRICK_CLASSES + (i + seat) % 5] = 1.0;
+        }
+    }
+    let mut net = config.init::<Train>(&device);
+    let mut optim = AdamConfig::new().init();
+    let (features, target) = (tensor::<Train>(b.features, FEATURES, &device), tensor::<Train>(target, TRICKS, &device));
+    let mut losses = Vec::new();
+    for _ in 0..200 {
+        let part = tricks_loss(net.forward_all(features.clone()).tricks.unwrap(), target.clone());
+        losses.push(scalar(part.clone()));
+        let grads = GradientsParams::from_grads(part.backward(), &net);
+        net = optim.step(1e-2, net, grads);
+    }
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(first > 2.0 && last < 0.1, "tricks loss {first} -> {last}");
 }

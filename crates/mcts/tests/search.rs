@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use game::{Action, Card, CardSet, Determinizer, GameContext, InfoSet, Round, Suit};
+use game::{Action, CardSet, Determinizer, GameContext, InfoSet, Round, Suit};
 use mcts::{
     BatchedSearcher, DriverConfig, Evaluation, Evaluator, Leaf, OpponentModel, Preset, RolloutEvaluator, Search,
     SearchConfig, SearchError, SearchKind, SearchResult, SearchStats, UniformEvaluator,

@@ -19,7 +19,7 @@ pub enum Player<'a> {
 /// A training example: the acting player's information set, every seat's hand at that moment
 /// (the real deal, for the perfect-information value the search asks of each sampled world),
 /// the search's visit distribution, and (once the round is over) every seat's scaled score
-/// relative to that player.
+/// and the tricks it took, relative to that player.
 ///
 /// In game mode the values are the remaining game score instead: from the example's round to
 /// the end of the game, divided by the most a seat could still score (see
@@ -34,6 +34,10 @@ pub struct Example {
     pub hands: Option<[CardSet; MAX_PLAYERS]>,
     pub policy: Vec<f32>,
     pub values: [f32; MAX_PLAYERS],
+    /// The tricks each seat (relative to the acting player, as `values`) took in the example's
+    /// round: the tricks head's target. `None` in buffers written before it was kept (version
+    /// 4 and older).
+    pub tricks: Option<[u8; MAX_PLAYERS]>,
 }
 
 /// What a table plays.
@@ -325,8 +329,13 @@ fn finish(table: OpenTable) -> Played {
         .pending
         .into_iter()
         .map(|UnscoredExample { info, game, hands, policy }| {
-            let absolute = &targets[game.map_or(0, |g| g.round_index)];
-            Example { info, game, hands: Some(hands), policy, values: relative_to(info.observer(), players, absolute) }
+            let index = game.map_or(0, |g| g.round_index);
+            let values = relative_to(info.observer(), players, &targets[index]);
+            let mut tricks = [0; MAX_PLAYERS];
+            for (relative, taken) in tricks.iter_mut().enumerate().take(players) {
+                *taken = rounds[index].tricks_won((info.observer() + relative) % players);
+            }
+            Example { info, game, hands: Some(hands), policy, values, tricks: Some(tricks) }
         })
         .collect();
     Played { deal: table.deal, rounds, examples }

@@ -351,7 +351,7 @@ fn bad_chunks_from_the_wire_are_refused_with_a_reason() {
                 let round = game::Round::deal(4, 2, 0, None, &mut rng).unwrap();
                 let mut policy = vec![0.0; game::ACTIONS];
                 policy[0] = 1.0;
-                train::deals::Example { info: round.info_set(0), game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.0; game::MAX_PLAYERS] }
+                train::deals::Example { info: round.info_set(0), game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.0; game::MAX_PLAYERS], tricks: None }
             })
             .collect();
         let header = ChunkHeader { identity, network_version: 0, actor: actor.into(), sequence: 0, examples: count, rounds: count, games: 0, mean_round_score: None };

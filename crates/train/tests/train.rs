@@ -28,6 +28,27 @@ fn tiny_runs_checkpoints_and_resumes() {
     assert!(lines[0]["selfplay"]["positions"].as_u64().unwrap() > 0);
     assert!(lines[1]["train"]["loss"].as_f64().unwrap().is_finite());
     assert_eq!(lines[1]["eval"].as_array().unwrap().len(), 4, "heuristic, pimc, random and the earlier net");
+    assert!(lines[1]["train"]["tricks_loss"].as_f64().unwrap() > 0.0, "the tiny preset has a tricks head");
+
+    // Every example keeps the tricks each seat took, relative to its observer as the values
+    // are: once every seat has bid, a seat scored exactly when it took its bid.
+    let buffer = train::program::buffer::ReplayBuffer::load(&checkpoint(&run, 2).join("buffer.bin")).unwrap();
+    let mut checked = 0;
+    for example in buffer.examples() {
+        let tricks = example.tricks.expect("examples keep the tricks taken");
+        let view = example.info.view();
+        let players = view.players();
+        assert_eq!(tricks.iter().map(|&t| t as usize).sum::<usize>(), view.cards());
+        for r in 0..players {
+            let seat = (example.info.observer() + r) % players;
+            assert!(tricks[r] >= view.tricks_won(seat));
+            if let Some(bid) = view.bid(seat) {
+                assert_eq!(example.values[r] > 0.0, tricks[r] == bid, "relative seat {r}: {example:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
 
     // Rerun with more iterations: it resumes from iteration 2 and continues.
     let more = train(dir.path(), &with_iterations(&tiny_config(), 3), &[]);

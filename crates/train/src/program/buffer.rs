@@ -3,17 +3,23 @@
 
 use std::path::Path;
 
-use game::{GameContext, InfoSet, MAX_PLAYERS};
+use game::{CardSet, GameContext, InfoSet, MAX_PLAYERS};
 use rand::Rng;
 use thiserror::Error;
 
 use blobnet::files::{self, Checksum, FrameError, FrameKind, WriteError};
 use crate::deals::Example;
 
-/// The framed file (`blobnet::files::write_framed`) of format 4: examples carry every seat's
-/// hand (the deal the value is learnt on); the header says how many.
-const FORMAT: u32 = 4;
-const KIND: FrameKind = FrameKind { magic: b"BLOBREPL", name: "replay buffer", versions: &[(FORMAT, Checksum::Crc32)] };
+/// The framed file (`blobnet::files::write_framed`) of format 5: examples carry every seat's
+/// hand (the deal the value is learnt on) and the tricks each seat took; the header says how
+/// many. Format 4, the same without the tricks, is still read (its examples without them).
+const FORMAT: u32 = 5;
+const FORMAT_V4: u32 = 4;
+const KIND: FrameKind = FrameKind {
+    magic: b"BLOBREPL",
+    name: "replay buffer",
+    versions: &[(FORMAT_V4, Checksum::Crc32), (FORMAT, Checksum::Crc32)],
+};
 /// Formats 1 to 3 had a layout of their own (magic, payload length, FNV-1a, payload): format
 /// 3 the payload of format 4, 2 examples with their game context and no hands, 1 neither.
 /// They are still read, the first two as examples without hands.
@@ -23,7 +29,7 @@ const MAGIC_V1: &[u8; 8] = b"BLOBBUF1";
 
 #[derive(Debug, Error)]
 pub enum BufferError {
-    /// A framed file (format 4) that is missing, unreadable or damaged.
+    /// A framed file (format 4 or 5) that is missing, unreadable or damaged.
     #[error(transparent)]
     File(#[from] FrameError),
     #[error("cannot read replay buffer {path}: {source}")]
@@ -84,7 +90,11 @@ impl ReplayBuffer {
             return ReplayBuffer::load_legacy(&bytes, &name);
         }
         let frame = files::decode_framed(bytes, path, &KIND)?;
-        bincode::deserialize(&frame.payload).map_err(|e| BufferError::Corrupt { path: name, reason: e.to_string() })
+        let corrupt = |e: bincode::Error| BufferError::Corrupt { path: name.clone(), reason: e.to_string() };
+        if frame.version == FORMAT_V4 {
+            return Ok(ReplayBufferOf::<ExampleV4>::deserialize(&frame.payload).map_err(corrupt)?.into());
+        }
+        bincode::deserialize(&frame.payload).map_err(corrupt)
     }
 
     /// Read a file of formats 1 to 3.
@@ -103,41 +113,61 @@ impl ReplayBuffer {
             return Err(corrupt("checksum mismatch".into()));
         }
         if &bytes[..8] == MAGIC_V1 {
-            let old: ReplayBufferV1 = bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))?;
-            let examples = old
-                .examples
-                .into_iter()
-                .map(|e| Example { info: e.info, game: None, hands: None, policy: e.policy, values: e.values })
-                .collect();
-            return Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples });
+            return Ok(ReplayBufferOf::<ExampleV1>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into());
         }
         if &bytes[..8] == MAGIC_V2 {
-            let old: ReplayBufferV2 = bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))?;
-            let examples = old
-                .examples
-                .into_iter()
-                .map(|e| Example { info: e.info, game: e.game, hands: None, policy: e.policy, values: e.values })
-                .collect();
-            return Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples });
+            return Ok(ReplayBufferOf::<ExampleV2>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into());
         }
-        bincode::deserialize(payload).map_err(|e| corrupt(e.to_string()))
+        Ok(ReplayBufferOf::<ExampleV4>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into())
     }
 }
 
-/// The payload of a version 1 file.
+/// The payload of an older file, whose examples are `E`.
 #[derive(serde::Deserialize)]
-struct ReplayBufferV1 {
+struct ReplayBufferOf<E> {
     capacity: usize,
     next: usize,
-    examples: Vec<ExampleV1>,
+    examples: Vec<E>,
 }
 
-/// The payload of a version 2 file.
+impl<E: serde::de::DeserializeOwned + Into<Example>> ReplayBufferOf<E> {
+    fn deserialize(payload: &[u8]) -> Result<ReplayBufferOf<E>, bincode::Error> {
+        bincode::deserialize(payload)
+    }
+}
+
+impl<E: Into<Example>> From<ReplayBufferOf<E>> for ReplayBuffer {
+    fn from(old: ReplayBufferOf<E>) -> ReplayBuffer {
+        ReplayBuffer { capacity: old.capacity, next: old.next, examples: old.examples.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// An example of formats 3 and 4: without the tricks.
 #[derive(serde::Deserialize)]
-struct ReplayBufferV2 {
-    capacity: usize,
-    next: usize,
-    examples: Vec<ExampleV2>,
+struct ExampleV4 {
+    info: InfoSet,
+    game: Option<GameContext>,
+    hands: Option<[CardSet; MAX_PLAYERS]>,
+    policy: Vec<f32>,
+    values: [f32; MAX_PLAYERS],
+}
+
+impl From<ExampleV4> for Example {
+    fn from(e: ExampleV4) -> Example {
+        Example { info: e.info, game: e.game, hands: e.hands, policy: e.policy, values: e.values, tricks: None }
+    }
+}
+
+impl From<ExampleV2> for Example {
+    fn from(e: ExampleV2) -> Example {
+        Example { info: e.info, game: e.game, hands: None, policy: e.policy, values: e.values, tricks: None }
+    }
+}
+
+impl From<ExampleV1> for Example {
+    fn from(e: ExampleV1) -> Example {
+        Example { info: e.info, game: None, hands: None, policy: e.policy, values: e.values, tricks: None }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -162,7 +192,7 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn saves_and_loads_game_contexts_and_hands_and_reads_versions_1_to_3() {
+    fn saves_and_loads_game_contexts_hands_and_tricks_and_reads_versions_1_to_4() {
         let dir = tempfile::tempdir().unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let round = Round::deal(4, 3, 1, None, &mut rng).unwrap();
@@ -171,10 +201,18 @@ mod tests {
         let game = GameContext { round_index: 3, rounds: 8, totals: [12, 0, 11, 23, 0, 0, 0, 0] };
         let mut buffer = ReplayBuffer::new(4);
         let hands = Some(mcts::hands_of(&round));
-        buffer.push(Example { info, game: Some(game), hands, policy: policy.clone(), values });
+        let tricks = Some([1, 0, 2, 0, 0, 0, 0, 0]);
+        buffer.push(Example { info, game: Some(game), hands, policy: policy.clone(), values, tricks });
         let path = dir.path().join("buffer.bin");
         buffer.save(&path).unwrap();
         assert_eq!(&std::fs::read(&path).unwrap()[..8], KIND.magic);
+        assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
+
+        // A version 4 file: the same frame, examples without the tricks.
+        let untricked = (4usize, 0usize, vec![(info, Some(game), hands, policy.clone(), values)]);
+        files::write_framed(&path, KIND.magic, FORMAT_V4, b"{}", &bincode::serialize(&untricked).unwrap()).unwrap();
+        let mut buffer = ReplayBuffer::new(4);
+        buffer.push(Example { info, game: Some(game), hands, policy: policy.clone(), values, tricks: None });
         assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
 
         let write_old = |magic: &[u8; 8], payload: Vec<u8>| {
@@ -185,17 +223,17 @@ mod tests {
             std::fs::write(&path, bytes).unwrap();
         };
         // A version 3 file: the payload of version 4 in the old frame.
-        write_old(MAGIC_V3, bincode::serialize(&buffer).unwrap());
+        write_old(MAGIC_V3, bincode::serialize(&untricked).unwrap());
         assert_eq!(ReplayBuffer::load(&path).unwrap(), buffer);
         // A version 2 file: the same fields in order, without the hands.
         write_old(MAGIC_V2, bincode::serialize(&(4usize, 0usize, vec![(info, Some(game), policy.clone(), values)])).unwrap());
         let mut expected = ReplayBuffer::new(4);
-        expected.push(Example { info, game: Some(game), hands: None, policy: policy.clone(), values });
+        expected.push(Example { info, game: Some(game), hands: None, policy: policy.clone(), values, tricks: None });
         assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
         // A version 1 file: without the context either.
         write_old(MAGIC_V1, bincode::serialize(&(4usize, 0usize, vec![(info, policy.clone(), values)])).unwrap());
         let mut expected = ReplayBuffer::new(4);
-        expected.push(Example { info, game: None, hands: None, policy, values });
+        expected.push(Example { info, game: None, hands: None, policy, values, tricks: None });
         assert_eq!(ReplayBuffer::load(&path).unwrap(), expected);
     }
 

@@ -15,7 +15,9 @@ use thiserror::Error;
 
 use crate::deals::Example;
 
-const FORMAT: u32 = 1;
+/// Format 2: examples carry the tricks each seat took (format 1, without them, is refused: a
+/// chunk lives only as long as its run, and a run's actors are of its build).
+const FORMAT: u32 = 2;
 const KIND: FrameKind = FrameKind { magic: b"BLOBCHNK", name: "self-play chunk", versions: &[(FORMAT, Checksum::Crc32)] };
 
 /// What a chunk must match to enter a run's buffer.
@@ -114,8 +116,9 @@ impl Chunk {
 }
 
 /// What a well-formed example satisfies: the observer sits at the table, the policy target is a
-/// distribution over the action space, the values are numbers, and the recorded hands agree with
-/// the observer's own and do not share a card.
+/// distribution over the action space, the values are numbers, the tricks taken are those of a
+/// finished round of this one's size that the seats had not yet passed, and the recorded hands
+/// agree with the observer's own and do not share a card.
 fn check_example(example: &Example) -> Result<(), String> {
     let view = example.info.view();
     let (observer, players) = (example.info.observer(), view.players());
@@ -130,6 +133,13 @@ fn check_example(example: &Example) -> Result<(), String> {
     }
     if let Some(v) = example.values.iter().find(|v| !v.is_finite()) {
         return Err(format!("value {v} is not a number"));
+    }
+    if let Some(tricks) = &example.tricks {
+        let sum: usize = tricks.iter().map(|&t| t as usize).sum();
+        let short = (0..players).find(|&r| tricks[r] < view.tricks_won((observer + r) % players));
+        if sum != view.cards() || tricks[players..].iter().any(|&t| t > 0) || short.is_some() {
+            return Err(format!("tricks taken {:?} are not those of a round of {} cards at this point", &tricks[..], view.cards()));
+        }
     }
     if let Some(hands) = &example.hands {
         if hands[observer] != example.info.hand() {
@@ -154,7 +164,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn identity(run: &str) -> RunIdentity {
-        RunIdentity { run: run.into(), architecture: Architecture::current(&BlobNetConfig { d_model: 32, blocks: 1, ffn: 64 }) }
+        RunIdentity { run: run.into(), architecture: Architecture::current(&BlobNetConfig { d_model: 32, blocks: 1, ffn: 64, tricks_head: true }) }
     }
 
     /// A chunk of `count` examples from real deals, one per seat in turn.
@@ -166,7 +176,10 @@ mod tests {
                 let mut policy = vec![0.0; ACTIONS];
                 policy[i % ACTIONS] = 1.0;
                 let info = round.info_set(i % 4);
-                Example { info, game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.5; MAX_PLAYERS] }
+                // The next seat took every trick.
+                let mut tricks = [0; MAX_PLAYERS];
+                tricks[1] = round.cards() as u8;
+                Example { info, game: None, hands: Some(mcts::hands_of(&round)), policy, values: [0.5; MAX_PLAYERS], tricks: Some(tricks) }
             })
             .collect::<Vec<_>>();
         let header = ChunkHeader { identity: identity("run-a"), network_version: 3, actor: "host-1".into(), sequence: 7, examples: count, rounds: 1, games: 0, mean_round_score: Some(0.5) };
@@ -232,6 +245,10 @@ mod tests {
         let mut negative = chunk(3);
         negative.examples[0].policy[0] = -0.5;
         assert!(decode(reencode(&negative)).contains("outside [0, 1]"));
+
+        let mut overtaken = chunk(3);
+        overtaken.examples[1].tricks.as_mut().unwrap()[0] += 1;
+        assert!(decode(reencode(&overtaken)).contains("example 1: tricks taken"));
 
         let mut shared = chunk(3);
         let observer = shared.examples[0].info.observer();

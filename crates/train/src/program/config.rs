@@ -382,7 +382,7 @@ mod tests {
             ("value_weight: 1.0,", "value_weight: inf,", "training.value_weight must be in [0, 1000]"),
             ("batch_size: 32,", "batch_size: 1000000000000,", "training.batch_size must be in 1..=65536"),
             ("per_iteration: 8,", "per_iteration: 1000000000000,", "selfplay.per_iteration must be in 1..=1000000"),
-            ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64 }: d_model must be in 2..=4096"),
+            ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64, tricks_head: true }: d_model must be in 2..=4096"),
             ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
             ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x min(leaves_per_wave, simulations) = 8"),
             ("per_iteration: 8,", "per_iteration: -3,", "tiny.ron:"),
@@ -418,7 +418,7 @@ mod tests {
         assert!(message.starts_with("this config needs about") && message.contains("training.buffer_size"), "{message}");
         assert!(message.contains("8.0 GiB available"), "{message}");
         let mut config = tiny();
-        config.net = BlobNetConfig { d_model: 4096, blocks: 64, ffn: 16384 };
+        config.net = BlobNetConfig { d_model: 4096, blocks: 64, ffn: 16384, tricks_head: true };
         let message = config.check_memory_against(8 << 30).unwrap_err();
         assert!(message.contains("net "), "{message}");
     }

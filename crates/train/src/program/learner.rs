@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use game::ACTIONS;
-use blobnet::{loss, BlobNet, BlobNetConfig, CheckpointError, FEATURES, VALUES};
+use blobnet::{loss, tricks_loss, BlobNet, BlobNetConfig, CheckpointError, Outputs, FEATURES, TRICKS, TRICK_CLASSES, VALUES};
 use mcts::Leaf;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
@@ -34,6 +34,9 @@ pub struct Losses {
     pub total: f64,
     pub policy: f64,
     pub value: f64,
+    /// The tricks head's cross-entropy (0 without one), weighted like the policy's: it is a
+    /// cross-entropy of the same kind, per seat.
+    pub tricks: f64,
     /// Mean entropy of the predicted (masked) policy: near ln(legal actions) means uniform.
     pub policy_entropy: f64,
 }
@@ -101,28 +104,40 @@ impl<B: AutodiffBackend> Learner<B> {
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];
+        // One-hot per seat at the table; examples without the tricks (older buffers) add nothing.
+        let mut tricks = vec![0.0f32; n * TRICKS];
         for (i, example) in batch.iter().enumerate() {
             policies[i * ACTIONS..(i + 1) * ACTIONS].copy_from_slice(&example.policy);
             values[i * VALUES..(i + 1) * VALUES].copy_from_slice(&example.values);
             for seat in 0..example.info.view().players() {
                 value_masks[i * VALUES + seat] = 1.0;
+                if let Some(taken) = example.tricks {
+                    tricks[i * TRICKS + seat * TRICK_CLASSES + taken[seat] as usize] = 1.0;
+                }
             }
         }
         let tensor = |data: Vec<f32>, width: usize| Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device);
         let legal = tensor(masks, ACTIONS);
-        let (logits, predicted) = self.net.forward(tensor(features, FEATURES));
+        let Outputs { logits, values: predicted, tricks: predicted_tricks } = self.net.forward_all(tensor(features, FEATURES));
         let entropy = {
             let p = blobnet::masked_softmax(logits.clone().detach(), legal.clone());
             let logp = p.clone().clamp_min(1e-12).log();
             (p * logp).sum_dim(1).mean().neg()
         };
         let parts = loss(logits, predicted, tensor(policies, ACTIONS), legal, tensor(values, VALUES), tensor(value_masks, VALUES));
-        let total = parts.policy.clone() + parts.value.clone().mul_scalar(self.config.value_weight);
+        let mut total = parts.policy.clone() + parts.value.clone().mul_scalar(self.config.value_weight);
         let scalar = |t: Tensor<B, 1>| t.into_data().iter::<f32>().next().unwrap_or(f32::NAN) as f64;
+        let mut tricks_part = 0.0;
+        if let Some(predicted_tricks) = predicted_tricks {
+            let part = tricks_loss(predicted_tricks, tensor(tricks, TRICKS));
+            total = total + part.clone();
+            tricks_part = scalar(part.detach());
+        }
         let losses = Losses {
             total: scalar(total.clone().detach()),
             policy: scalar(parts.policy.detach()),
             value: scalar(parts.value.detach()),
+            tricks: tricks_part,
             policy_entropy: scalar(entropy),
         };
         let grads = GradientsParams::from_grads(total.backward(), &self.net);

@@ -89,6 +89,9 @@ pub struct TrainMetrics {
     pub loss: f64,
     pub policy_loss: f64,
     pub value_loss: f64,
+    /// The tricks head's cross-entropy; none without a tricks head (and in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tricks_loss: Option<f64>,
     pub policy_entropy: f64,
     pub learning_rate: f64,
     pub examples_per_s: f64,
@@ -135,15 +138,14 @@ pub fn chart_panels(metrics: &[Metrics]) -> Vec<Panel> {
         points: metrics.iter().filter_map(|m| Some((m.iteration as f64, value(m)?))).collect(),
     };
     let trained = |m: &Metrics| m.train.steps > 0;
+    let mut losses = vec![
+        series("policy (cross-entropy)", BLUE, &|m| trained(m).then_some(m.train.policy_loss)),
+        series("value (MSE) x 10", RED, &|m| trained(m).then_some(m.train.value_loss * 10.0)),
+    ];
+    // Only runs with a tricks head have it.
+    losses.extend(Some(series("tricks (cross-entropy)", GREEN, &|m| m.train.tricks_loss)).filter(|s| !s.points.is_empty()));
     vec![
-        Panel {
-            title: "Training loss",
-            y_label: "loss",
-            series: vec![
-                series("policy (cross-entropy)", BLUE, &|m| trained(m).then_some(m.train.policy_loss)),
-                series("value (MSE) x 10", RED, &|m| trained(m).then_some(m.train.value_loss * 10.0)),
-            ],
-        },
+        Panel { title: "Training loss", y_label: "loss", series: losses },
         Panel {
             title: "Evaluation: the agent's score advantage per round over each opponent",
             y_label: "points per round",

@@ -389,13 +389,15 @@ fn train<B: AutodiffBackend>(it: &Iteration, learner: &mut Learner<B>, buffer: &
     let seconds = started.elapsed().as_secs_f64();
     let mean = mean_losses(&losses);
     if !losses.is_empty() {
-        info!("training: {} steps, loss {:.4} (policy {:.4}, value {:.5}), policy entropy {:.3}", losses.len(), mean.total, mean.policy, mean.value, mean.policy_entropy);
+        let tricks = if learner.net().config().tricks_head { format!(", tricks {:.4}", mean.tricks) } else { String::new() };
+        info!("training: {} steps, loss {:.4} (policy {:.4}, value {:.5}{tricks}), policy entropy {:.3}", losses.len(), mean.total, mean.policy, mean.value, mean.policy_entropy);
     }
     Ok(TrainMetrics {
         steps: losses.len(),
         loss: mean.total,
         policy_loss: mean.policy,
         value_loss: mean.value,
+        tricks_loss: (learner.net().config().tricks_head && !losses.is_empty()).then_some(mean.tricks),
         policy_entropy: mean.policy_entropy,
         learning_rate: Learner::<B>::learning_rate(t, learner.steps.saturating_sub(1), total_steps),
         examples_per_s: (losses.len() * t.batch_size) as f64 / seconds.max(1e-9),
@@ -467,7 +469,7 @@ where
 
 /// A loss that is NaN or infinite is an error naming the iteration and step.
 fn stop_if_diverged(losses: &Losses, iteration: usize, step: usize) -> anyhow::Result<()> {
-    if [losses.total, losses.policy, losses.value].iter().all(|x| x.is_finite()) {
+    if [losses.total, losses.policy, losses.value, losses.tricks].iter().all(|x| x.is_finite()) {
         return Ok(());
     }
     bail!(
@@ -484,6 +486,7 @@ fn mean_losses(losses: &[Losses]) -> Losses {
         total: acc.total + l.total / n,
         policy: acc.policy + l.policy / n,
         value: acc.value + l.value / n,
+        tricks: acc.tricks + l.tricks / n,
         policy_entropy: acc.policy_entropy + l.policy_entropy / n,
     })
 }
@@ -504,9 +507,9 @@ mod tests {
 
     #[test]
     fn a_nan_or_infinite_loss_stops_the_run_naming_the_iteration() {
-        let good = Losses { total: 1.2, policy: 1.0, value: 0.2, policy_entropy: 1.1 };
+        let good = Losses { total: 1.2, policy: 1.0, value: 0.2, tricks: 1.5, policy_entropy: 1.1 };
         assert!(stop_if_diverged(&good, 3, 7).is_ok());
-        for bad in [Losses { total: f64::NAN, ..good }, Losses { value: f64::INFINITY, ..good }, Losses { policy: f64::NEG_INFINITY, ..good }] {
+        for bad in [Losses { total: f64::NAN, ..good }, Losses { value: f64::INFINITY, ..good }, Losses { policy: f64::NEG_INFINITY, ..good }, Losses { tricks: f64::NAN, ..good }] {
             let message = stop_if_diverged(&bad, 3, 7).unwrap_err().to_string();
             assert!(message.contains("diverged in iteration 3, step 7") && message.contains("last checkpoint is intact"), "{message}");
         }

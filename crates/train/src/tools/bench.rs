@@ -357,7 +357,7 @@ fn random_examples(count: usize, seed: u64) -> Vec<Example> {
         let scores = round.scaled_scores();
         for (info, hands) in positions {
             let values = relative_to(info.observer(), PLAYERS, &scores);
-            examples.push(Example { info, game: None, hands: Some(hands), policy: mcts::uniform_policy(&info).to_vec(), values });
+            examples.push(Example { info, game: None, hands: Some(hands), policy: mcts::uniform_policy(&info).to_vec(), values, tricks: None });
         }
     }
     examples.truncate(count);

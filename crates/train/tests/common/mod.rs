@@ -93,7 +93,7 @@ pub fn net_outputs(path: &Path) -> Vec<f32> {
     use blobnet::{CpuBackend, FEATURES};
     use burn::tensor::{Tensor, TensorData};
     use rand::{Rng, SeedableRng};
-    let config = blobnet::BlobNetConfig { d_model: 32, blocks: 1, ffn: 64 };
+    let config = blobnet::BlobNetConfig { d_model: 32, blocks: 1, ffn: 64, tricks_head: true };
     let device = Default::default();
     let net = blobnet::load_net::<CpuBackend>(&config, path, &device).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
