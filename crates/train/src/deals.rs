@@ -325,17 +325,16 @@ fn finish(table: OpenTable) -> Played {
     };
     let targets: Vec<[f32; MAX_PLAYERS]> = (0..rounds.len()).map(|r| remaining_score_targets(&rounds, r)).collect();
     let players = rounds[0].players();
+    let taken: Vec<[u8; MAX_PLAYERS]> =
+        rounds.iter().map(|round| std::array::from_fn(|seat| if seat < players { round.tricks_won(seat) } else { 0 })).collect();
     let examples = table
         .pending
         .into_iter()
         .map(|UnscoredExample { info, game, hands, policy }| {
             let index = game.map_or(0, |g| g.round_index);
             let values = relative_to(info.observer(), players, &targets[index]);
-            let mut tricks = [0; MAX_PLAYERS];
-            for (relative, taken) in tricks.iter_mut().enumerate().take(players) {
-                *taken = rounds[index].tricks_won((info.observer() + relative) % players);
-            }
-            Example { info, game, hands: Some(hands), policy, values, tricks: Some(tricks) }
+            let tricks = Some(relative_to(info.observer(), players, &taken[index]));
+            Example { info, game, hands: Some(hands), policy, values, tricks }
         })
         .collect();
     Played { deal: table.deal, rounds, examples }
@@ -356,9 +355,10 @@ pub fn remaining_score_targets(rounds: &[Round], from: usize) -> [f32; MAX_PLAYE
     totals.map(|total| total as f32 / most as f32)
 }
 
-/// Per-seat values by absolute seat, re-indexed by seat relative to `observer`.
-pub fn relative_to(observer: usize, players: usize, absolute: &[f32; MAX_PLAYERS]) -> [f32; MAX_PLAYERS] {
-    let mut values = [0.0; MAX_PLAYERS];
+/// Per-seat values by absolute seat, re-indexed by seat relative to `observer` (seats beyond
+/// the table get the default).
+pub fn relative_to<T: Copy + Default>(observer: usize, players: usize, absolute: &[T; MAX_PLAYERS]) -> [T; MAX_PLAYERS] {
+    let mut values = [T::default(); MAX_PLAYERS];
     for (relative, value) in values.iter_mut().enumerate().take(players) {
         *value = absolute[(observer + relative) % players];
     }

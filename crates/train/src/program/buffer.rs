@@ -92,7 +92,7 @@ impl ReplayBuffer {
         let frame = files::decode_framed(bytes, path, &KIND)?;
         let corrupt = |e: bincode::Error| BufferError::Corrupt { path: name.clone(), reason: e.to_string() };
         if frame.version == FORMAT_V4 {
-            return Ok(ReplayBufferOf::<ExampleV4>::deserialize(&frame.payload).map_err(corrupt)?.into());
+            return read_older::<ExampleV4>(&frame.payload).map_err(corrupt);
         }
         bincode::deserialize(&frame.payload).map_err(corrupt)
     }
@@ -113,12 +113,12 @@ impl ReplayBuffer {
             return Err(corrupt("checksum mismatch".into()));
         }
         if &bytes[..8] == MAGIC_V1 {
-            return Ok(ReplayBufferOf::<ExampleV1>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into());
+            return read_older::<ExampleV1>(payload).map_err(|e| corrupt(e.to_string()));
         }
         if &bytes[..8] == MAGIC_V2 {
-            return Ok(ReplayBufferOf::<ExampleV2>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into());
+            return read_older::<ExampleV2>(payload).map_err(|e| corrupt(e.to_string()));
         }
-        Ok(ReplayBufferOf::<ExampleV4>::deserialize(payload).map_err(|e| corrupt(e.to_string()))?.into())
+        read_older::<ExampleV4>(payload).map_err(|e| corrupt(e.to_string()))
     }
 }
 
@@ -130,16 +130,10 @@ struct ReplayBufferOf<E> {
     examples: Vec<E>,
 }
 
-impl<E: serde::de::DeserializeOwned + Into<Example>> ReplayBufferOf<E> {
-    fn deserialize(payload: &[u8]) -> Result<ReplayBufferOf<E>, bincode::Error> {
-        bincode::deserialize(payload)
-    }
-}
-
-impl<E: Into<Example>> From<ReplayBufferOf<E>> for ReplayBuffer {
-    fn from(old: ReplayBufferOf<E>) -> ReplayBuffer {
-        ReplayBuffer { capacity: old.capacity, next: old.next, examples: old.examples.into_iter().map(Into::into).collect() }
-    }
+/// The buffer of an older payload whose examples are `E`, each converted to today's example.
+fn read_older<E: serde::de::DeserializeOwned + Into<Example>>(payload: &[u8]) -> Result<ReplayBuffer, bincode::Error> {
+    let old: ReplayBufferOf<E> = bincode::deserialize(payload)?;
+    Ok(ReplayBuffer { capacity: old.capacity, next: old.next, examples: old.examples.into_iter().map(Into::into).collect() })
 }
 
 /// An example of formats 3 and 4: without the tricks.

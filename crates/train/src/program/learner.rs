@@ -104,14 +104,15 @@ impl<B: AutodiffBackend> Learner<B> {
         let mut policies = vec![0.0f32; n * ACTIONS];
         let mut values = vec![0.0f32; n * VALUES];
         let mut value_masks = vec![0.0f32; n * VALUES];
-        // One-hot per seat at the table; examples without the tricks (older buffers) add nothing.
-        let mut tricks = vec![0.0f32; n * TRICKS];
+        // One-hot per seat at the table, only for a net with a tricks head; examples without the
+        // tricks (older buffers) add nothing.
+        let mut tricks = self.net.config().tricks_head.then(|| vec![0.0f32; n * TRICKS]);
         for (i, example) in batch.iter().enumerate() {
             policies[i * ACTIONS..(i + 1) * ACTIONS].copy_from_slice(&example.policy);
             values[i * VALUES..(i + 1) * VALUES].copy_from_slice(&example.values);
             for seat in 0..example.info.view().players() {
                 value_masks[i * VALUES + seat] = 1.0;
-                if let Some(taken) = example.tricks {
+                if let (Some(tricks), Some(taken)) = (tricks.as_mut(), example.tricks) {
                     tricks[i * TRICKS + seat * TRICK_CLASSES + taken[seat] as usize] = 1.0;
                 }
             }
@@ -128,7 +129,7 @@ impl<B: AutodiffBackend> Learner<B> {
         let mut total = parts.policy.clone() + parts.value.clone().mul_scalar(self.config.value_weight);
         let scalar = |t: Tensor<B, 1>| t.into_data().iter::<f32>().next().unwrap_or(f32::NAN) as f64;
         let mut tricks_part = 0.0;
-        if let Some(predicted_tricks) = predicted_tricks {
+        if let (Some(predicted_tricks), Some(tricks)) = (predicted_tricks, tricks) {
             let part = tricks_loss(predicted_tricks, tensor(tricks, TRICKS));
             total = total + part.clone();
             tricks_part = scalar(part.detach());

@@ -388,8 +388,9 @@ fn train<B: AutodiffBackend>(it: &Iteration, learner: &mut Learner<B>, buffer: &
     }
     let seconds = started.elapsed().as_secs_f64();
     let mean = mean_losses(&losses);
+    let tricks_loss = (learner.net().config().tricks_head && !losses.is_empty()).then_some(mean.tricks);
     if !losses.is_empty() {
-        let tricks = if learner.net().config().tricks_head { format!(", tricks {:.4}", mean.tricks) } else { String::new() };
+        let tricks = tricks_loss.map(|loss| format!(", tricks {loss:.4}")).unwrap_or_default();
         info!("training: {} steps, loss {:.4} (policy {:.4}, value {:.5}{tricks}), policy entropy {:.3}", losses.len(), mean.total, mean.policy, mean.value, mean.policy_entropy);
     }
     Ok(TrainMetrics {
@@ -397,7 +398,7 @@ fn train<B: AutodiffBackend>(it: &Iteration, learner: &mut Learner<B>, buffer: &
         loss: mean.total,
         policy_loss: mean.policy,
         value_loss: mean.value,
-        tricks_loss: (learner.net().config().tricks_head && !losses.is_empty()).then_some(mean.tricks),
+        tricks_loss,
         policy_entropy: mean.policy_entropy,
         learning_rate: Learner::<B>::learning_rate(t, learner.steps.saturating_sub(1), total_steps),
         examples_per_s: (losses.len() * t.batch_size) as f64 / seconds.max(1e-9),
