@@ -9,6 +9,9 @@ use thiserror::Error;
 pub const MAX_WORLDS: u32 = 256;
 pub const MAX_SIMULATIONS: u32 = 1_000_000;
 pub const MAX_LEAVES_PER_WAVE: u32 = 65_536;
+/// Most legal actions a position can have: the bids 0..=17 of a 3-player round of 17 cards
+/// (no hand holds more than 17 cards).
+const MAX_LEGAL_ACTIONS: usize = 18;
 
 /// The search presets of issue 4 (determinizations x simulations per determinization).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +90,15 @@ pub struct SearchConfig {
     /// The same for card play. Kept apart because exploring bids is what teaches their
     /// values, while random card play makes every bid look harder to make than it is.
     pub play_temperature: f32,
+    /// Softmax temperature of a rollout search's policy over its actions' values (scaled
+    /// scores, so 0.05 is about half a point of a 10-point bid); 0 shares the policy among the
+    /// best actions. The policy is the training target and, at a positive bid or play
+    /// temperature, what the move is sampled from.
+    pub rollout_temperature: f32,
+    /// A rollout search samples this many times `worlds` candidate worlds and keeps `worlds`
+    /// of them, drawn in proportion to how likely the other seats' bids are there under the
+    /// evaluator's policy (their bids say what they hold); 1 samples worlds uniformly. 1..=16.
+    pub belief_oversample: u32,
     /// How the other seats choose inside a sampled world.
     pub opponent_model: OpponentModel,
     /// The shape of each world's search.
@@ -105,6 +117,13 @@ pub enum SearchKind {
     /// network's perfect-information value in place of playouts. For play only: its visits
     /// are one per action and world, no policy target.
     OnePly,
+    /// PIMC with the network's policy as the playout policy: in every world each legal action
+    /// is played out to the end of the round, every seat then playing the most probable legal
+    /// action of the evaluator's policy for its own information set (it sees no other hand,
+    /// as in the real game). An action's value is its mean own score over the worlds; the
+    /// policy is their softmax at `rollout_temperature`. `simulations` is not used: a playout
+    /// is deterministic given its world.
+    Rollout,
 }
 
 impl std::str::FromStr for SearchKind {
@@ -114,7 +133,8 @@ impl std::str::FromStr for SearchKind {
         match text {
             "puct" => Ok(SearchKind::Puct),
             "one-ply" => Ok(SearchKind::OnePly),
-            _ => Err(format!("{text:?}: expected puct or one-ply")),
+            "rollout" => Ok(SearchKind::Rollout),
+            _ => Err(format!("{text:?}: expected puct, one-ply or rollout")),
         }
     }
 }
@@ -167,6 +187,8 @@ impl SearchConfig {
             dirichlet_epsilon: 0.25,
             bid_temperature: 1.0,
             play_temperature: 1.0,
+            rollout_temperature: 0.05,
+            belief_oversample: 1,
             opponent_model: OpponentModel::Search,
             kind: SearchKind::Puct,
         }
@@ -195,11 +217,16 @@ impl SearchConfig {
         match self.kind {
             SearchKind::Puct => self.leaves_per_wave.min(self.simulations) as usize,
             SearchKind::OnePly => self.leaves_per_wave as usize,
+            // One playout of every legal action at once, or every other seat's bid in each
+            // candidate world.
+            SearchKind::Rollout => MAX_LEGAL_ACTIONS.max(self.belief_oversample as usize * (game::MAX_PLAYERS - 1)),
         }
     }
 
     /// Most leaves one wave of a search with these settings hands out: worlds x
-    /// min(leaves_per_wave, simulations). `DriverConfig::max_batch` must hold at least this.
+    /// min(leaves_per_wave, simulations) for PUCT, worlds x leaves_per_wave for one-ply, worlds
+    /// x max(18, belief_oversample x 7) for rollouts. `DriverConfig::max_batch` must hold at
+    /// least this.
     pub fn largest_wave(&self) -> usize {
         self.worlds as usize * self.leaves_per_world_wave()
     }
@@ -221,6 +248,7 @@ impl SearchConfig {
         count(self.worlds, MAX_WORLDS, "worlds")?;
         count(self.simulations, MAX_SIMULATIONS, "simulations")?;
         count(self.leaves_per_wave, MAX_LEAVES_PER_WAVE, "leaves_per_wave")?;
+        count(self.belief_oversample, 16, "belief_oversample")?;
         if self.virtual_visits > MAX_LEAVES_PER_WAVE {
             return Err(ConfigError::VirtualVisits(self.virtual_visits));
         }
@@ -232,6 +260,7 @@ impl SearchConfig {
         real(self.dirichlet_epsilon, 0.0, 1.0, "dirichlet_epsilon")?;
         real(self.bid_temperature, 0.0, 1e3, "bid_temperature")?;
         real(self.play_temperature, 0.0, 1e3, "play_temperature")?;
+        real(self.rollout_temperature, 0.0, 1e3, "rollout_temperature")?;
         Ok(())
     }
 }
@@ -310,6 +339,7 @@ mod tests {
             (SearchConfig { dirichlet_epsilon: 1.5, ..base }, "dirichlet_epsilon"),
             (SearchConfig { bid_temperature: -1.0, ..base }, "bid_temperature"),
             (SearchConfig { play_temperature: f32::NAN, ..base }, "play_temperature"),
+            (SearchConfig { rollout_temperature: -0.1, ..base }, "rollout_temperature"),
         ];
         for (config, field) in cases {
             let err = config.validate().unwrap_err();

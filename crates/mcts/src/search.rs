@@ -5,7 +5,7 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, CardSet, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
@@ -40,7 +40,8 @@ pub struct SearchResult {
     /// Root visits summed over worlds, by action index (all zero for a forced move).
     pub visits: [u32; ACTIONS],
     /// Mean value per absolute seat at the root over all worlds and visits (0 beyond the
-    /// players); `None` for a forced move, which is not searched.
+    /// players); `None` for a forced move, which is not searched. A rollout search gives the
+    /// searcher's value of its policy only (the other seats 0).
     pub root_values: Option<[f32; MAX_PLAYERS]>,
     /// The player had a single legal action: played without search. Not a useful training
     /// example.
@@ -84,6 +85,14 @@ struct World {
     simulations: u32,
 }
 
+/// One root action played out in one world (`SearchKind::Rollout`).
+#[derive(Clone, Copy, Debug)]
+struct Playout {
+    round: Round,
+    /// The root action's index.
+    action: usize,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PendingLeaf {
     world: u32,
@@ -97,6 +106,8 @@ enum Stage {
     New(Box<Determinizer>),
     /// The root's evaluation is in flight: no tree may select before its root is expanded.
     Root,
+    /// A rollout search's candidate worlds are being weighed by the other seats' bids.
+    Weighing,
     Running,
     Done,
 }
@@ -128,6 +139,15 @@ pub struct Search {
     collided: Vec<u32>,
     /// Trees of an earlier search of the same slot, reused by `sample_worlds` (see `recycle`).
     spare_trees: Vec<Tree>,
+    /// Playouts still running (`SearchKind::Rollout`).
+    playouts: Vec<Playout>,
+    /// Candidate worlds of a rollout search that infers hands from bids, and the log-likelihood
+    /// of the other seats' bids in each.
+    candidates: Vec<Round>,
+    log_likelihoods: Vec<f64>,
+    /// Per root action index: finished playouts and the sum of the searcher's scaled scores.
+    playout_counts: [u32; ACTIONS],
+    playout_sums: [f32; ACTIONS],
     result: Option<SearchResult>,
     /// Where this search's leaves start in the driver's batch.
     pub(crate) batch_offset: usize,
@@ -174,6 +194,11 @@ impl Search {
             pending: Vec::new(),
             collided: Vec::new(),
             spare_trees: Vec::new(),
+            playouts: Vec::new(),
+            candidates: Vec::new(),
+            log_likelihoods: Vec::new(),
+            playout_counts: [0; ACTIONS],
+            playout_sums: [0.0; ACTIONS],
             result: None,
             batch_offset: 0,
             reported: false,
@@ -282,6 +307,11 @@ impl Search {
                 self.expand_roots(&evals[0], counters);
                 self.stage = Stage::Running;
             }
+            Stage::Weighing => {
+                self.weigh_candidates(evals);
+                self.stage = Stage::Running;
+            }
+            Stage::Running if self.config.kind == SearchKind::Rollout => self.step_playouts(evals, counters),
             Stage::Running => self.back_up(evals, counters),
             Stage::New(_) | Stage::Done => {}
         }
@@ -293,7 +323,25 @@ impl Search {
     /// has its S simulations.
     fn advance(&mut self, counters: &mut WaveCounters) {
         match std::mem::replace(&mut self.stage, Stage::Done) {
-            stage @ (Stage::Done | Stage::Root) => self.stage = stage,
+            stage @ (Stage::Done | Stage::Root | Stage::Weighing) => self.stage = stage,
+            Stage::New(determinizer) if self.config.kind == SearchKind::Rollout => {
+                counters.started = 1;
+                if self.sample_candidates(determinizer, counters) {
+                    self.stage = Stage::Weighing;
+                } else {
+                    self.stage = Stage::Running;
+                    self.playout_wave(counters);
+                }
+            }
+            Stage::Running if self.config.kind == SearchKind::Rollout => {
+                self.stage = Stage::Running;
+                if self.playouts.is_empty() && !self.candidates.is_empty() {
+                    // Just weighed: play out in the chosen worlds.
+                    let worlds = std::mem::take(&mut self.candidates);
+                    self.start_playouts(&worlds, counters);
+                }
+                self.playout_wave(counters);
+            }
             Stage::New(determinizer) => {
                 self.sample_worlds(determinizer);
                 // The root is evaluated once for all worlds: every world's root has the same
@@ -312,6 +360,143 @@ impl Search {
                 }
             }
         }
+    }
+
+    /// Sample a rollout search's worlds. With `belief_oversample` above 1 and bids of other
+    /// seats to explain, sample that many times more candidates and ask for each candidate's
+    /// bidders' policies at their bids (returns true: the weighing wave is out); otherwise play
+    /// out in the worlds at once.
+    fn sample_candidates(&mut self, mut determinizer: Box<Determinizer>, counters: &mut WaveCounters) -> bool {
+        let view = self.info.view();
+        let observer = self.info.observer();
+        let bidders: Vec<usize> = (1..=view.bids_made()).map(|k| (view.dealer() + k) % view.players()).collect();
+        let explain = self.config.belief_oversample > 1 && bidders.iter().any(|&seat| seat != observer);
+        let count = self.config.worlds * if explain { self.config.belief_oversample } else { 1 };
+        let worlds: Vec<Round> = (0..count).map(|_| determinizer.sample(&mut self.rng)).collect();
+        if !explain {
+            self.start_playouts(&worlds, counters);
+            return false;
+        }
+        for (index, world) in worlds.iter().enumerate() {
+            // The deal as it was before the first bid: what each bidder held then.
+            let hands: Vec<CardSet> = (0..view.players()).map(|s| world.hand(s) | world.played_by(s)).collect();
+            let mut bidding = Round::new(view.players(), view.cards(), view.dealer(), view.trump(), &hands)
+                .expect("a sampled world's hands make a deal");
+            for &seat in &bidders {
+                let bid = view.bid(seat).expect("the seat has bid");
+                if seat != observer {
+                    self.leaves.push(Leaf::new(InfoSet::new(&bidding, seat), self.game, None));
+                    self.pending.push(PendingLeaf { world: index as u32, node: u32::from(bid) });
+                    counters.leaves += 1;
+                }
+                bidding.apply_legal(Action::Bid(bid));
+            }
+        }
+        self.log_likelihoods = vec![0.0; worlds.len()];
+        self.candidates = worlds;
+        true
+    }
+
+    /// Keep `worlds` of the candidates, drawn in proportion to the likelihood of the other
+    /// seats' bids under their policies there (systematic resampling).
+    fn weigh_candidates(&mut self, evals: &[Evaluation]) {
+        for (pending, eval) in self.pending.iter().zip(evals) {
+            let p = eval.policy[Action::Bid(pending.node as u8).index()];
+            self.log_likelihoods[pending.world as usize] += f64::from(p).max(1e-6).ln();
+        }
+        let most = self.log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<f64> = self.log_likelihoods.iter().map(|l| (l - most).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        let count = self.config.worlds as usize;
+        let start = self.rng.gen::<f64>();
+        let mut chosen = Vec::with_capacity(count);
+        let (mut cumulative, mut index) = (0.0, 0);
+        for k in 0..count {
+            let target = (start + k as f64) / count as f64 * total;
+            while index + 1 < weights.len() && cumulative + weights[index] <= target {
+                cumulative += weights[index];
+                index += 1;
+            }
+            chosen.push(self.candidates[index]);
+        }
+        self.candidates = chosen;
+    }
+
+    /// Every legal root action in every world, with its forced moves played; those that end
+    /// the round are scored at once.
+    fn start_playouts(&mut self, worlds: &[Round], counters: &mut WaveCounters) {
+        let legal = self.info.view().legal_actions();
+        self.playouts.clear();
+        for world in worlds {
+            for action in legal.iter() {
+                let mut round = *world;
+                round.apply_legal(action);
+                crate::tree::play_forced(&mut round);
+                self.playouts.push(Playout { round, action: action.index() });
+            }
+        }
+        self.retire_finished_playouts(counters);
+    }
+
+    /// Score and drop the playouts whose round is over or in which the searcher's score is
+    /// settled: over its bid, or short of it by more tricks than are left (it scores nothing
+    /// whatever is played, so the rest of the round is not worth an evaluation).
+    fn retire_finished_playouts(&mut self, counters: &mut WaveCounters) {
+        let seat = self.info.observer();
+        let (counts, sums) = (&mut self.playout_counts, &mut self.playout_sums);
+        self.playouts.retain(|playout| {
+            let round = &playout.round;
+            let score = if round.is_over() {
+                round.scaled_scores()[seat]
+            } else {
+                let won = round.tricks_won(seat) as usize;
+                let left = round.cards() - round.tricks_done();
+                match round.bid(seat) {
+                    Some(bid) if won > bid as usize || won + left < bid as usize => 0.0,
+                    _ => return true,
+                }
+            };
+            counts[playout.action] += 1;
+            sums[playout.action] += score;
+            counters.simulations += 1;
+            counters.terminal += 1;
+            false
+        });
+    }
+
+    /// Hand out one leaf per running playout, or finish when none is left. A playout's leaf is
+    /// the information set of the seat to act in it: each seat plays from what it sees.
+    fn playout_wave(&mut self, counters: &mut WaveCounters) {
+        if self.playouts.is_empty() {
+            self.finish();
+            return;
+        }
+        for (index, playout) in self.playouts.iter().enumerate() {
+            let round = &playout.round;
+            self.leaves.push(Leaf::new(InfoSet::new(round, round.to_act()), self.game, None));
+            self.pending.push(PendingLeaf { world: index as u32, node: 0 });
+            counters.leaves += 1;
+        }
+    }
+
+    /// Play each running playout's next move, the most probable legal action of its
+    /// evaluation's policy (the first in index order on a tie), then its forced moves.
+    fn step_playouts(&mut self, evals: &[Evaluation], counters: &mut WaveCounters) {
+        for ((pending, leaf), eval) in self.pending.iter().zip(&self.leaves).zip(evals) {
+            let weight = |a: &Action| {
+                let p = eval.policy[a.index()];
+                if p.is_finite() { p } else { f32::NEG_INFINITY }
+            };
+            let action = leaf
+                .legal
+                .iter()
+                .reduce(|best, a| if weight(&a) > weight(&best) { a } else { best })
+                .expect("a running playout has a legal action");
+            let round = &mut self.playouts[pending.world as usize].round;
+            round.apply_legal(action);
+            crate::tree::play_forced(round);
+        }
+        self.retire_finished_playouts(counters);
     }
 
     fn expand_roots(&mut self, eval: &Evaluation, counters: &mut WaveCounters) {
@@ -382,6 +567,32 @@ impl Search {
     }
 
     fn finish(&mut self) {
+        let (visits, policy, mut root_values) = match self.config.kind {
+            SearchKind::Rollout => self.playout_outcome(),
+            SearchKind::Puct | SearchKind::OnePly => self.tree_outcome(),
+        };
+        root_values[self.info.view().players()..].fill(0.0);
+        let legal = self.info.view().legal_actions();
+        let temperature = match self.info.view().phase() {
+            Phase::Bidding => self.config.bid_temperature,
+            Phase::Playing | Phase::Done => self.config.play_temperature,
+        };
+        let index = match self.config.kind {
+            SearchKind::Puct => choose(&visits, temperature, &mut self.rng),
+            SearchKind::Rollout => choose(&policy, temperature, &mut self.rng),
+            SearchKind::OnePly => self.best_mean_value(),
+        };
+        // `choose` returns an index of positive policy, and only legal actions have any.
+        let action = legal.iter().find(|a| a.index() == index).unwrap_or_else(|| {
+            legal.iter().next().expect("a position under search has legal actions")
+        });
+        self.result = Some(SearchResult { action, policy, visits, root_values: Some(root_values), forced: false });
+        self.stage = Stage::Done;
+    }
+
+    /// Root visits summed over the worlds, normalised (the policy), and the root values per seat
+    /// averaged over the worlds.
+    fn tree_outcome(&self) -> ([u32; ACTIONS], [f32; ACTIONS], [f32; MAX_PLAYERS]) {
         let mut visits = [0u32; ACTIONS];
         let mut root_values = [0.0f32; MAX_PLAYERS];
         for world in &self.worlds {
@@ -392,24 +603,29 @@ impl Search {
                 *sum += value / self.worlds.len() as f32;
             }
         }
-        root_values[self.info.view().players()..].fill(0.0);
         let total: u32 = visits.iter().sum();
-        let policy = visits.map(|v| v as f32 / total as f32);
+        (visits, visits.map(|v| v as f32 / total as f32), root_values)
+    }
+
+    /// The playouts per action (the visits); the policy, a softmax of the actions' mean own
+    /// scores at `rollout_temperature` (at 0, the best actions share it equally); and the
+    /// searcher's value of that policy (its mixture of the actions' means). Only the searcher's
+    /// root value is known: its playouts stop once its own score is settled.
+    fn playout_outcome(&self) -> ([u32; ACTIONS], [f32; ACTIONS], [f32; MAX_PLAYERS]) {
         let legal = self.info.view().legal_actions();
-        let temperature = match self.info.view().phase() {
-            Phase::Bidding => self.config.bid_temperature,
-            Phase::Playing | Phase::Done => self.config.play_temperature,
-        };
-        let index = match self.config.kind {
-            SearchKind::Puct => choose(&visits, temperature, &mut self.rng),
-            SearchKind::OnePly => self.best_mean_value(),
-        };
-        // `choose` returns a visited index, and only legal actions are visited.
-        let action = legal.iter().find(|a| a.index() == index).unwrap_or_else(|| {
-            legal.iter().next().expect("a position under search has legal actions")
-        });
-        self.result = Some(SearchResult { action, policy, visits, root_values: Some(root_values), forced: false });
-        self.stage = Stage::Done;
+        let mean = |i: usize| self.playout_sums[i] / self.playout_counts[i].max(1) as f32;
+        let best = legal.iter().map(|a| mean(a.index())).fold(f32::NEG_INFINITY, f32::max);
+        let tau = self.config.rollout_temperature;
+        let mut policy = [0.0f32; ACTIONS];
+        for action in legal.iter() {
+            let gap = mean(action.index()) - best;
+            policy[action.index()] = if tau > 0.0 { (gap / tau).exp() } else { f32::from(gap == 0.0) };
+        }
+        let total: f32 = policy.iter().sum();
+        policy.iter_mut().for_each(|p| *p /= total);
+        let mut root_values = [0.0f32; MAX_PLAYERS];
+        root_values[self.info.observer()] = legal.iter().map(|a| policy[a.index()] * mean(a.index())).sum();
+        (self.playout_counts, policy, root_values)
     }
 
     /// The root action with the best value for the searcher, averaged over the worlds.
@@ -430,7 +646,8 @@ impl Search {
 
     /// Check every tree's invariants (between waves, once the root is expanded).
     pub(crate) fn check(&self) -> Result<(), String> {
-        if matches!(self.stage, Stage::New(_)) {
+        // A rollout search grows no trees.
+        if matches!(self.stage, Stage::New(_)) || self.config.kind == SearchKind::Rollout {
             return Ok(());
         }
         for (index, world) in self.worlds.iter().enumerate() {
@@ -448,7 +665,7 @@ impl Search {
 /// one-ply search.
 fn simulation_target(config: &SearchConfig, world: &World) -> u32 {
     match config.kind {
-        SearchKind::Puct => config.simulations,
+        SearchKind::Puct | SearchKind::Rollout => config.simulations,
         SearchKind::OnePly => world.tree.root_child_count() as u32,
     }
 }
@@ -462,18 +679,20 @@ fn clean_values(values: &[f32; MAX_PLAYERS], counters: &mut WaveCounters) -> [f3
     values.map(|v| if v.is_finite() { v } else { 0.0 })
 }
 
-/// An action index from visit counts: the most visited (ties broken at random) at
-/// temperature 0, else sampled in proportion to visits^(1 / temperature).
-fn choose(visits: &[u32; ACTIONS], temperature: f32, rng: &mut ChaCha8Rng) -> usize {
-    let most = visits.iter().copied().max().unwrap_or(0);
+/// An action index from weights (visit counts or a policy, 0 on actions never to be played):
+/// the heaviest (ties broken at random) at temperature 0, else sampled in proportion to
+/// weight^(1 / temperature).
+fn choose<W: Copy + Into<f64>>(weights: &[W; ACTIONS], temperature: f32, rng: &mut ChaCha8Rng) -> usize {
+    let weights = weights.map(Into::<f64>::into);
+    let most = weights.iter().copied().fold(0.0, f64::max);
     if temperature == 0.0 {
-        let ties = visits.iter().filter(|&&v| v == most).count();
+        let ties = weights.iter().filter(|&&w| w == most).count();
         let pick = rng.gen_range(0..ties.max(1));
-        return visits.iter().enumerate().filter(|(_, &v)| v == most).nth(pick).map_or(0, |(i, _)| i);
+        return weights.iter().enumerate().filter(|(_, &w)| w == most).nth(pick).map_or(0, |(i, _)| i);
     }
     // Relative to the maximum so that small temperatures do not overflow.
     let power = 1.0 / temperature as f64;
-    let weights = visits.map(|v| if v == 0 { 0.0 } else { (v as f64 / most as f64).powf(power) });
+    let weights = weights.map(|w| if w <= 0.0 { 0.0 } else { (w / most).powf(power) });
     let mut target = rng.gen::<f64>() * weights.iter().sum::<f64>();
     let mut last = 0;
     for (index, weight) in weights.iter().enumerate() {
@@ -579,6 +798,64 @@ mod tests {
         // The root values: seat 3 makes its bid (11/11), the dealer mostly does too (10/11).
         let values = search.result().unwrap().root_values.unwrap();
         assert!(values[3] > 0.85 && values[0] > 0.6, "{values:?}");
+    }
+
+    /// Every seat's policy prefers its legal action of highest index.
+    struct Highest;
+
+    impl Evaluator for Highest {
+        fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
+            for (leaf, eval) in batch.iter().zip(out.iter_mut()) {
+                *eval = Evaluation::default();
+                for (rank, action) in leaf.legal.iter().enumerate() {
+                    eval.policy[action.index()] = 1.0 + rank as f32;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn playouts_follow_the_policy_and_stop_once_the_searchers_score_is_settled() {
+        for seed in 0..6 {
+            let round = dealt(3 + seed as usize % 3, 5, seed);
+            let info = round.info_set(round.to_act());
+            let seat = info.observer();
+            let config = SearchConfig { worlds: 3, kind: SearchKind::Rollout, ..SearchConfig::default().for_play() };
+            let mut search = Search::new(&info, &config, seed).unwrap();
+            let mut counters = WaveCounters::default();
+            search.advance(&mut counters);
+            let mut settled_early = 0;
+            while !search.is_done() {
+                assert!(search.leaves().iter().all(|leaf| leaf.hands.is_none() && leaf.info.observer() == leaf.info.view().to_act()));
+                let mut out = vec![Evaluation::default(); search.leaves().len()];
+                Highest.evaluate(search.leaves(), &mut out);
+                // What each running playout must become: its highest legal action, then forced moves.
+                let mut expected = Vec::new();
+                for playout in &search.playouts {
+                    let mut next = playout.round;
+                    next.apply_legal(next.legal_actions().iter().last().unwrap());
+                    crate::tree::play_forced(&mut next);
+                    let (won, left) = (next.tricks_won(seat) as usize, next.cards() - next.tricks_done());
+                    let settled = next.bid(seat).is_some_and(|bid| won > bid as usize || won + left < bid as usize);
+                    if next.is_over() {
+                        continue;
+                    }
+                    if settled {
+                        settled_early += 1;
+                        continue;
+                    }
+                    expected.push((next, playout.action));
+                }
+                search.absorb(&out, &mut counters);
+                let running: Vec<(Round, usize)> = search.playouts.iter().map(|p| (p.round, p.action)).collect();
+                assert_eq!(running, expected, "seed {seed}");
+                search.advance(&mut counters);
+            }
+            let result = search.result().unwrap();
+            let legal = info.view().legal_actions();
+            assert!(legal.iter().all(|a| result.visits[a.index()] == 3), "seed {seed}: {:?}", result.visits);
+            assert!(settled_early > 0, "seed {seed}: some playout fails its bid before the end");
+        }
     }
 
     #[test]

@@ -157,7 +157,7 @@ fn one_ply_values_each_action_once_per_world_and_plays_the_best_mean() {
     assert_eq!(result.action, Action::Bid(0));
     assert_eq!((result.visits[Action::Bid(0).index()], result.visits[Action::Bid(1).index()]), (7, 7));
     assert_eq!("one-ply".parse::<SearchKind>(), Ok(SearchKind::OnePly));
-    assert!("two-ply".parse::<SearchKind>().unwrap_err().contains("puct or one-ply"));
+    assert!("two-ply".parse::<SearchKind>().unwrap_err().contains("puct, one-ply or rollout"));
 }
 
 #[test]
@@ -521,4 +521,58 @@ fn a_search_in_a_game_hands_its_context_with_every_leaf_and_searches_alike() {
     let mut alone = [Search::new(&info, &config, 5).unwrap()];
     searcher.run(&mut alone, &mut RolloutEvaluator::new(1, 3)).unwrap();
     assert_eq!(in_game[0].result(), alone[0].result());
+}
+
+#[test]
+fn a_rollout_search_plays_every_action_out_in_every_world_and_plays_the_best_mean() {
+    let config = SearchConfig { worlds: 16, kind: SearchKind::Rollout, rollout_temperature: 0.0, ..SearchConfig::medium().for_play() };
+    for seed in 0..3 {
+        // Bid 1: duck with A♦ (certain) rather than win with A♠ (fails in some deals).
+        let result = search_one(&two_aces(1).info_set(0), &config, seed, &mut UniformEvaluator::default());
+        assert_eq!(result.action, card("Ad"), "seed {seed}");
+        assert_eq!((result.visits[card("Ad").index()], result.visits[card("As").index()]), (16, 16), "one playout per world");
+        assert_eq!(result.policy[card("Ad").index()], 1.0, "temperature 0: all on the best");
+        // The sure line's exact score: one trick of a 2-card round bid 1, 11 / 12.
+        assert!((result.root_values.unwrap()[0] - 11.0 / 12.0).abs() < 1e-6, "{:?}", result.root_values);
+        // Bid 2: A♦ first can never make it; A♠ first makes it in some deals.
+        let result = search_one(&two_aces(2).info_set(0), &config, seed, &mut UniformEvaluator::default());
+        assert_eq!(result.action, card("As"), "seed {seed}");
+        let made = result.root_values.unwrap()[0];
+        assert!(made > 0.0 && made < 1.0, "A♠ first makes 2 in some deals only: {made}");
+    }
+    // The policy is a softmax of the actions' values: nearly even at a high temperature,
+    // leaning to the sure line at a small one, and the move follows it when sampled.
+    let info = two_aces(1).info_set(0);
+    let soft = |rollout_temperature| {
+        let config = SearchConfig { rollout_temperature, ..config };
+        search_one(&info, &config, 1, &mut UniformEvaluator::default()).policy[card("Ad").index()]
+    };
+    assert!((soft(1000.0) - 0.5).abs() < 1e-3, "{}", soft(1000.0));
+    assert!(soft(0.05) > 0.9 && soft(0.05) < 1.0, "{}", soft(0.05));
+    let sampled = SearchConfig { rollout_temperature: 1000.0, play_temperature: 1.0, ..config };
+    let moves: Vec<Action> =
+        (0..40).map(|seed| search_one(&info, &sampled, seed, &mut UniformEvaluator::default()).action).collect();
+    assert!(moves.contains(&card("Ad")) && moves.contains(&card("As")), "an even policy samples both");
+    assert_eq!("rollout".parse::<SearchKind>(), Ok(SearchKind::Rollout));
+}
+
+#[test]
+fn rollout_searches_are_the_same_whatever_the_batching() {
+    let infos = decisions(24);
+    let config = SearchConfig { worlds: 3, kind: SearchKind::Rollout, ..SearchConfig::medium() };
+    let reference = run_all(&infos, &config, DriverConfig::default(), &mut RolloutEvaluator::new(1, 3)).0;
+    for driver in [DriverConfig { max_batch: 54, overlap: false }, DriverConfig { max_batch: 100, overlap: true }] {
+        let (results, stats) = run_all(&infos, &config, driver, &mut RolloutEvaluator::new(1, 3));
+        assert_eq!(results, reference, "{driver:?}");
+        assert!(stats.largest_batch <= driver.max_batch as u64);
+    }
+    for (info, result) in infos.iter().zip(&reference) {
+        let legal = info.view().legal_actions();
+        assert!(legal.contains(result.action));
+        if !result.forced {
+            assert!(legal.iter().all(|a| result.visits[a.index()] == config.worlds), "one playout per world and action");
+            assert!((result.policy.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+    assert_eq!(config.largest_wave(), 3 * 18, "every legal action of a world at once");
 }
