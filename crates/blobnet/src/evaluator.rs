@@ -35,6 +35,9 @@ pub struct NetEvaluator<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,
     host: HostSide,
+    /// On the CPU backend, the input layer computed on the host from each row's nonzero
+    /// features (see [`HostInputLayer`]); on a device, the dense product runs there.
+    input_layer: Option<HostInputLayer>,
     /// Time spent in `evaluate` and positions evaluated, for throughput reports.
     pub busy: Duration,
     pub positions: u64,
@@ -44,7 +47,15 @@ pub struct NetEvaluator<B: Backend> {
 impl<B: Backend> NetEvaluator<B> {
     /// An evaluator of a network trained on lone rounds.
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetEvaluator<B> {
-        NetEvaluator { net, device, host: HostSide::new(ValueHead::Round), busy: Duration::ZERO, positions: 0, calls: 0 }
+        let on_cpu = std::any::TypeId::of::<B>() == std::any::TypeId::of::<crate::CpuBackend>();
+        let input_layer = on_cpu.then(|| HostInputLayer::of(&net));
+        NetEvaluator { net, device, host: HostSide::new(ValueHead::Round), input_layer, busy: Duration::ZERO, positions: 0, calls: 0 }
+    }
+
+    /// Compute the input layer as the dense product on the backend even on the CPU (the
+    /// device path; `blob bench selfplay` compares the two in one run).
+    pub fn with_dense_input(self) -> NetEvaluator<B> {
+        NetEvaluator { input_layer: None, ..self }
     }
 
     pub fn with_value_head(self, head: ValueHead) -> NetEvaluator<B> {
@@ -53,6 +64,53 @@ impl<B: Backend> NetEvaluator<B> {
 
     pub fn net(&self) -> &BlobNet<B> {
         &self.net
+    }
+}
+
+/// The network's input layer on the host. An encoded row has a few dozen nonzero features of
+/// 1,447 (cards are one-hot, most seat blocks empty), so summing their weight rows costs a
+/// few percent of the dense product the CPU backend would otherwise compute: on the CPU that
+/// product was the largest part of an evaluation (BENCHMARKS.md).
+struct HostInputLayer {
+    /// `[FEATURES, width]`, row-major.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl HostInputLayer {
+    fn of<B: Backend>(net: &BlobNet<B>) -> HostInputLayer {
+        let (weight, bias) = net.input_layer();
+        HostInputLayer { weight, bias }
+    }
+
+    fn width(&self) -> usize {
+        self.bias.len()
+    }
+
+    /// The input layer's output `[n, width]` for the batch, each row encoded into a scratch
+    /// row of its thread; and the legal-action masks.
+    fn embed(&self, batch: &[Leaf], game_of: impl Fn(&Leaf) -> Option<GameContext> + Sync) -> (Vec<f32>, Vec<f32>) {
+        let width = self.width();
+        let mut embedded = vec![0.0; batch.len() * width];
+        let mut masks = vec![0.0; batch.len() * ACTIONS];
+        embedded
+            .par_chunks_mut(width)
+            .zip(masks.par_chunks_mut(ACTIONS))
+            .zip(batch.par_iter())
+            .for_each_init(
+                || vec![0.0; FEATURES],
+                |row, ((out, mask), leaf)| {
+                    encode(&leaf.info, game_of(leaf).as_ref(), leaf.hands.as_ref(), row);
+                    mask_row(leaf.legal.mask, mask);
+                    out.copy_from_slice(&self.bias);
+                    for (x, weights) in row.iter().zip(self.weight.chunks_exact(width)) {
+                        if *x != 0.0 {
+                            out.iter_mut().zip(weights).for_each(|(o, w)| *o += x * w);
+                        }
+                    }
+                },
+            );
+        (embedded, masks)
     }
 }
 
@@ -214,10 +272,21 @@ where
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let start = Instant::now();
         let n = batch.len();
-        let EncodedBatch { features, masks } = self.host.encode(batch);
-        let input = Tensor::from_data(TensorData::new(features, [n, FEATURES]), &self.device);
-        let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
-        let rows = self.net.predict_rows(input, legal);
+        let rows = match &self.input_layer {
+            Some(layer) => {
+                let head = self.host.head;
+                let (embedded, masks) = layer.embed(batch, |leaf| HostSide::context(head, leaf));
+                let embedded = Tensor::from_data(TensorData::new(embedded, [n, layer.width()]), &self.device);
+                let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
+                self.net.predict_rows_embedded(embedded, legal)
+            }
+            None => {
+                let EncodedBatch { features, masks } = self.host.encode(batch);
+                let input = Tensor::from_data(TensorData::new(features, [n, FEATURES]), &self.device);
+                let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
+                self.net.predict_rows(input, legal)
+            }
+        };
         self.host.decode(batch, &rows, self.net.row_width(), out);
         self.busy += start.elapsed();
         self.positions += n as u64;
@@ -229,6 +298,40 @@ where
 mod tests {
     use super::*;
     use game::{Action, Card, CardSet, Suit, MAX_PLAYERS};
+
+    /// The CPU backend's evaluator computes the input layer on the host from the nonzero
+    /// features; the dense product on the backend gives the same outputs.
+    #[test]
+    fn the_host_input_layer_gives_the_dense_networks_outputs() {
+        let device = crate::CpuDevice::default();
+        <crate::CpuBackend as Backend>::seed(&device, 5);
+        let net = crate::BlobNetConfig::tiny().init::<crate::CpuBackend>(&device);
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(8);
+        let mut leaves = Vec::new();
+        for deal in 0..40 {
+            let mut round = Round::deal(3 + deal % 6, 1 + deal % 5, deal % 3, game::TRUMP_CYCLE[deal % 5], &mut rng).unwrap();
+            for _ in 0..deal % 9 {
+                let action = round.legal_actions().sample(&mut rng).unwrap();
+                round.apply_legal(action);
+            }
+            leaves.push(Leaf::of_info(round.info_set(round.to_act())));
+            leaves.push(Leaf::in_world(&round, None));
+        }
+        let mut host = NetEvaluator::new(net.clone(), device);
+        assert!(host.input_layer.is_some(), "the CPU backend runs the input layer on the host");
+        let mut dense = NetEvaluator::new(net, device).with_dense_input();
+        let mut out_host = vec![Evaluation::default(); leaves.len()];
+        let mut out_dense = out_host.clone();
+        host.evaluate(&leaves, &mut out_host);
+        dense.evaluate(&leaves, &mut out_dense);
+        for ((leaf, a), b) in leaves.iter().zip(&out_host).zip(&out_dense) {
+            let players = leaf.info.view().players();
+            for (x, y) in a.policy.iter().zip(&b.policy).chain(a.values[..players].iter().zip(&b.values[..players])) {
+                assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+            }
+            assert!((0..ACTIONS).filter(|i| leaf.legal.mask & (1 << i) == 0).all(|i| a.policy[i] == 0.0));
+        }
+    }
 
     #[test]
     fn game_values_convert_to_round_values_around_rho() {

@@ -256,7 +256,13 @@ impl<B: Backend> BlobNet<B> {
 
     /// [`BlobNet::forward`] with the tricks head's logits when the network has one.
     pub fn forward_all(&self, input: Tensor<B, 2>) -> Outputs<B> {
-        let mut x = self.input_norm.forward(self.input.forward(input));
+        self.forward_embedded(self.input.forward(input))
+    }
+
+    /// [`BlobNet::forward_all`] from the input layer's output `[batch, d_model]` (see
+    /// [`BlobNet::input_layer`]).
+    pub fn forward_embedded(&self, embedded: Tensor<B, 2>) -> Outputs<B> {
+        let mut x = self.input_norm.forward(embedded);
         for block in &self.blocks {
             x = block.forward(x);
         }
@@ -296,7 +302,26 @@ impl<B: Backend> BlobNet<B> {
     /// 0..=17 tricks): one download, no per-element conversion when the backend computes in
     /// f32 (the evaluator's path).
     pub fn predict_rows(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
-        let Outputs { logits, values, tricks } = self.forward_all(input);
+        Self::rows(self.forward_all(input), legal)
+    }
+
+    /// [`BlobNet::predict_rows`] from the input layer's output `[batch, d_model]`.
+    pub fn predict_rows_embedded(&self, embedded: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
+        Self::rows(self.forward_embedded(embedded), legal)
+    }
+
+    /// The input layer on the host: its weight `[FEATURES, d_model]` row-major and its bias
+    /// `[d_model]`. An encoded row is mostly zeros, so `bias + sum of x_i * weight[i]` over
+    /// its nonzero features is far cheaper than the dense product (the evaluator's CPU path).
+    pub fn input_layer(&self) -> (Vec<f32>, Vec<f32>) {
+        let host = |data: burn::tensor::TensorData| data.iter::<f32>().collect::<Vec<f32>>();
+        let weight = host(self.input.weight.val().into_data());
+        let bias = self.input.bias.as_ref().map_or_else(|| vec![0.0; self.config.d_model], |b| host(b.val().into_data()));
+        (weight, bias)
+    }
+
+    fn rows(outputs: Outputs<B>, legal: Tensor<B, 2>) -> Vec<f32> {
+        let Outputs { logits, values, tricks } = outputs;
         let mut parts = vec![masked_softmax(logits, legal), values];
         parts.extend(tricks.map(tricks_probabilities));
         let both = Tensor::cat(parts, 1).into_data();
