@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
 use game::{Action, Bot, GameContext, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
-use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig};
+use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig, SearchKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
@@ -16,13 +16,83 @@ use crate::program::config::Mode;
 use blobnet::{NetEvaluator, ValueHead};
 use crate::seed::derive_seed;
 
-/// Default search size of `play`, `serve`, `engine` and arena network entrants:
-/// `configs/small.ron`'s evaluation search, so that a trained agent plays as it was measured.
-/// Many worlds, as the network values each world with every card known (README: 32 x 48 beats
-/// 16 x 24 on the same deals; 64 worlds add nothing). Time per move on a 2-core CPU: see
-/// docs/engine-protocol.md (the budget is 500 ms).
-pub const DEFAULT_WORLDS: u32 = 32;
-pub const DEFAULT_SIMULATIONS: u32 = 48;
+/// How a network chooses its moves, written as `blob arena` entrants (`PATH@SPEC`) and the
+/// tools' `--search SPEC` write it. Every form plays for real: no root noise, the best action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchSpec {
+    /// `policy`: the network's most probable legal action from the information set, no search.
+    Policy,
+    /// `DxS`, e.g. `32x48`: PUCT in D worlds, S simulations each, the most visited action.
+    Puct { worlds: u32, simulations: u32 },
+    /// `Dx1ply`, e.g. `256x1ply`: each legal action valued once per world by the value head.
+    OnePly { worlds: u32 },
+    /// `Droll`, e.g. `64roll`: each legal action played out in each of D worlds with the
+    /// network's policy for every seat, the best mean own score played (`SearchKind::Rollout`).
+    /// The D worlds are drawn from D x K candidates by the likelihood of the other seats' bids
+    /// (`belief_oversample` K, 8 unless written `Droll/K`; `/1` samples worlds uniformly).
+    Rollout { worlds: u32, belief: u32 },
+}
+
+impl SearchSpec {
+    /// The search of `play`, `serve`, `engine` and arena network entrants: `configs/small.ron`'s
+    /// evaluation search, so that a trained agent plays as it was measured (README, issue 12:
+    /// rollouts with the learnt policy beat PUCT on the same net; 128 worlds add nothing over
+    /// 64). Time per move on a 2-core CPU: BENCHMARKS.md (the budget is 500 ms).
+    pub const DEFAULT: SearchSpec = SearchSpec::Rollout { worlds: 64, belief: Self::ROLLOUT_BELIEF };
+
+    /// The rollout search's candidates per world when the spec does not say (README: 8 beat
+    /// 1, 4 and 16 on the same network).
+    pub const ROLLOUT_BELIEF: u32 = 8;
+
+    /// The search configuration this spec plays with.
+    pub fn config(self) -> SearchConfig {
+        let base = SearchConfig::light();
+        match self {
+            // One world and one simulation: the root's prior (from the information set alone)
+            // decides, as that simulation goes to the most probable action (every unvisited child
+            // has the same first-play value, and ties keep the first).
+            SearchSpec::Policy => SearchConfig { worlds: 1, simulations: 1, ..base },
+            SearchSpec::Puct { worlds, simulations } => SearchConfig { worlds, simulations, ..base },
+            // One wave holds every action of any position.
+            SearchSpec::OnePly { worlds } => SearchConfig { worlds, leaves_per_wave: 18, kind: SearchKind::OnePly, ..base },
+            SearchSpec::Rollout { worlds, belief } => SearchConfig { worlds, kind: SearchKind::Rollout, belief_oversample: belief, ..base },
+        }
+        .for_play()
+    }
+}
+
+impl std::str::FromStr for SearchSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SearchSpec, String> {
+        let count = |s: &str| s.parse::<u32>().ok().filter(|&v| v > 0);
+        let spec = if text == "policy" {
+            Some(SearchSpec::Policy)
+        } else if let Some((worlds, belief)) = text.split_once("roll") {
+            let belief = if belief.is_empty() { Some(Self::ROLLOUT_BELIEF) } else { belief.strip_prefix('/').and_then(count) };
+            count(worlds).zip(belief).map(|(worlds, belief)| SearchSpec::Rollout { worlds, belief })
+        } else if let Some(worlds) = text.strip_suffix("x1ply") {
+            count(worlds).map(|worlds| SearchSpec::OnePly { worlds })
+        } else {
+            text.split_once('x').and_then(|(d, s)| Some(SearchSpec::Puct { worlds: count(d)?, simulations: count(s)? }))
+        };
+        let spec = spec.ok_or_else(|| format!("{text:?}: a search is Droll or Droll/K (e.g. 64roll, 64roll/1), DxS (e.g. 32x48), Dx1ply or policy"))?;
+        spec.config().validate().map_err(|e| format!("{text:?}: {e}"))?;
+        Ok(spec)
+    }
+}
+
+impl std::fmt::Display for SearchSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchSpec::Policy => write!(f, "policy"),
+            SearchSpec::Puct { worlds, simulations } => write!(f, "{worlds}x{simulations}"),
+            SearchSpec::OnePly { worlds } => write!(f, "{worlds}x1ply"),
+            SearchSpec::Rollout { worlds, belief: Self::ROLLOUT_BELIEF } => write!(f, "{worlds}roll"),
+            SearchSpec::Rollout { worlds, belief } => write!(f, "{worlds}roll/{belief}"),
+        }
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum AgentError {
@@ -87,6 +157,7 @@ pub enum Agent {
 
 /// The network with search.
 pub struct SearchAgent {
+    spec: SearchSpec,
     config: SearchConfig,
     evaluator: NetEvaluator<CpuBackend>,
     searcher: BatchedSearcher,
@@ -131,15 +202,15 @@ pub fn load_cpu_evaluator(checkpoint: &Path) -> Result<NetEvaluator<CpuBackend>,
 }
 
 impl Agent {
-    /// The network at `checkpoint` (its architecture read from the file) on the CPU, searching
-    /// `worlds` x `simulations` per decision.
-    pub fn load(checkpoint: &Path, worlds: u32, simulations: u32, seed: u64) -> Result<Agent, AgentError> {
-        let config = SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play();
+    /// The network at `checkpoint` (its architecture read from the file) on the CPU, choosing
+    /// its moves as `spec` says.
+    pub fn load(checkpoint: &Path, spec: SearchSpec, seed: u64) -> Result<Agent, AgentError> {
+        let config = spec.config();
         config.validate()?;
         let evaluator = load_cpu_evaluator(checkpoint)?;
         // One search at a time: overlapping evaluation with selection needs two groups.
         let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() })?;
-        Ok(Agent::Search(Box::new(SearchAgent { config, evaluator, searcher, seed })))
+        Ok(Agent::Search(Box::new(SearchAgent { spec, config, evaluator, searcher, seed })))
     }
 
     pub fn bot(kind: BotKind, seed: u64) -> Agent {
@@ -151,12 +222,15 @@ impl Agent {
         Agent::Bot { bot, seed }
     }
 
-    /// A short description for people: "agent (2 worlds x 30 simulations)" or the bot's name.
+    /// A short description for people: "agent (64-world rollouts)" or the bot's name.
     pub fn describe(&self) -> String {
         match self {
-            Agent::Search(agent) => {
-                format!("agent ({} worlds x {} simulations)", agent.config.worlds, agent.config.simulations)
-            }
+            Agent::Search(agent) => match agent.spec {
+                SearchSpec::Policy => "agent (raw policy)".to_string(),
+                SearchSpec::Puct { worlds, simulations } => format!("agent ({worlds} worlds x {simulations} simulations)"),
+                SearchSpec::OnePly { worlds } => format!("agent (one-ply over {worlds} worlds)"),
+                SearchSpec::Rollout { worlds, .. } => format!("agent ({worlds}-world rollouts)"),
+            },
             Agent::Bot { bot, .. } => bot.name().to_string(),
         }
     }

@@ -11,12 +11,12 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use game::{Bot, HeuristicBot, PimcBot, RandomBot, Round, TRUMP_CYCLE};
-use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig, SearchKind};
+use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::load_cpu_evaluator;
+use crate::agent::{load_cpu_evaluator, SearchSpec};
 use crate::deals::{play_deals, Deal, Player, Dealt};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,39 +159,24 @@ impl std::fmt::Display for MatchResult {
 }
 
 /// One entrant: `heuristic`, `random`, `pimc[:W:R]` (W worlds, R playouts per action, default
-/// 400:4), `PATH@policy` (the network's most probable legal action, no search) or `PATH[@DxS]`
-/// (a network file or checkpoint directory, searched with D worlds x S simulations, default
-/// the play settings `agent::DEFAULT_WORLDS` x `agent::DEFAULT_SIMULATIONS`) or `PATH@Dx1ply`
-/// (every legal action valued by the network in each of D worlds, `SearchKind::OnePly`).
+/// 400:4), or a network file or checkpoint directory `PATH[@SEARCH]` playing with a search of
+/// [`SearchSpec`]'s forms (`PATH@policy`, `PATH@DxS`, `PATH@Dx1ply`, `PATH@Droll`; default
+/// [`SearchSpec::DEFAULT`], the play settings).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entrant {
     Heuristic,
     Random,
     Pimc { worlds: usize, playouts: usize },
-    /// The raw policy.
-    Policy { path: PathBuf },
-    Net { path: PathBuf, worlds: u32, simulations: u32 },
-    /// A one-ply search over `worlds` worlds.
-    OnePly { path: PathBuf, worlds: u32 },
+    Net { path: PathBuf, search: SearchSpec },
 }
 
 impl Entrant {
-    /// The search this entrant plays with, for networks. The raw policy is a search of one
-    /// world and one simulation: the root's prior (from the information set alone) decides, as
-    /// that one simulation goes to the most probable action (every unvisited child has the
-    /// same first-play value, and ties keep the first).
+    /// The search this entrant plays with, for networks.
     pub fn search(&self) -> Option<SearchConfig> {
-        let (worlds, simulations) = match self {
-            Entrant::Policy { .. } => (1, 1),
-            Entrant::Net { worlds, simulations, .. } => (*worlds, *simulations),
-            Entrant::OnePly { worlds, .. } => {
-                // One wave holds every action of a 4-player round of up to 8 cards.
-                let search = SearchConfig { worlds: *worlds, leaves_per_wave: 9, kind: SearchKind::OnePly, ..SearchConfig::light() };
-                return Some(search.for_play());
-            }
-            _ => return None,
-        };
-        Some(SearchConfig { worlds, simulations, ..SearchConfig::light() }.for_play())
+        match self {
+            Entrant::Net { search, .. } => Some(search.config()),
+            _ => None,
+        }
     }
 
     fn bot(&self) -> Option<Box<dyn Bot + Send>> {
@@ -201,7 +186,7 @@ impl Entrant {
             Entrant::Pimc { worlds, playouts } => {
                 Some(Box::new(PimcBot::new(*worlds, *playouts).expect("validated when parsed")))
             }
-            Entrant::Policy { .. } | Entrant::Net { .. } | Entrant::OnePly { .. } => None,
+            Entrant::Net { .. } => None,
         }
     }
 }
@@ -238,22 +223,10 @@ impl FromStr for Entrant {
             return pimc;
         }
         let (path, search) = match text.rsplit_once('@') {
-            Some((path, search)) => (path, Some(search)),
-            None => (text, None),
+            Some((path, search)) => (path, search.parse::<SearchSpec>().map_err(|e| format!("{text:?}: {e}"))?),
+            None => (text, SearchSpec::DEFAULT),
         };
-        let (worlds, simulations) = match search {
-            None => (crate::agent::DEFAULT_WORLDS, crate::agent::DEFAULT_SIMULATIONS),
-            Some("policy") => return Ok(Entrant::Policy { path: PathBuf::from(path) }),
-            Some(search) => {
-                let parse = |s: &str| s.parse::<u32>().ok().filter(|&v| v > 0);
-                match search.split_once('x').map(|(d, s)| (parse(d), s, parse(s))) {
-                    Some((Some(worlds), "1ply", _)) => return Ok(Entrant::OnePly { path: PathBuf::from(path), worlds }),
-                    Some((Some(d), _, Some(s))) => (d, s),
-                    _ => return Err(format!("{text:?}: search must be DxS, e.g. @2x20, Dx1ply, e.g. @256x1ply, or @policy")),
-                }
-            }
-        };
-        Ok(Entrant::Net { path: PathBuf::from(path), worlds, simulations })
+        Ok(Entrant::Net { path: PathBuf::from(path), search })
     }
 }
 
@@ -263,9 +236,7 @@ impl std::fmt::Display for Entrant {
             Entrant::Heuristic => write!(f, "heuristic"),
             Entrant::Random => write!(f, "random"),
             Entrant::Pimc { worlds, playouts } => write!(f, "pimc:{worlds}:{playouts}"),
-            Entrant::Policy { path } => write!(f, "{}@policy", path.display()),
-            Entrant::Net { path, worlds, simulations } => write!(f, "{}@{worlds}x{simulations}", path.display()),
-            Entrant::OnePly { path, worlds } => write!(f, "{}@{worlds}x1ply", path.display()),
+            Entrant::Net { path, search } => write!(f, "{}@{search}", path.display()),
         }
     }
 }
@@ -307,7 +278,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     }
     let mut evaluators = Vec::new();
     for entrant in entrants {
-        if let Entrant::Net { path, .. } | Entrant::Policy { path } | Entrant::OnePly { path, .. } = entrant {
+        if let Entrant::Net { path, .. } = entrant {
             evaluators.push(load_cpu_evaluator(path).with_context(|| format!("entrant {entrant}"))?);
         }
     }
@@ -340,7 +311,10 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         Some(start) => replayed_games(options.players, start, options.deals, &lineups)?,
         None => replayed_deals(options.players, &options.cards, options.deals, options.seed, &lineups),
     };
-    let mut searcher = BatchedSearcher::new(DriverConfig::default())?;
+    // Room for a few searches of the largest entrant in each batch.
+    let largest = players.iter().filter_map(|p| match p { Player::Agent { search, .. } => Some(search.largest_wave()), Player::Bot(_) => None }).max();
+    let max_batch = DriverConfig::default().max_batch.max(4 * largest.unwrap_or(0));
+    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch, ..DriverConfig::default() })?;
     let (played, _) = play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?;
 
     let e = entrants.len();
@@ -349,6 +323,9 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     let mut bids = vec![[0usize; 4]; e];
     // Per pair (a, b): a's mean score per seat minus b's, at each table where both sat.
     let mut differences = vec![vec![Vec::new(); e]; e];
+    // Per entrant: its mean score per seat minus the mean of the other seats, per table (one
+    // number for "the agent against three copies of a bot", as training's evaluation gives).
+    let mut against_field = vec![Vec::new(); e];
     // Bids are counted per round played (a game has many); scores per deal (round or game).
     let mut rounds_played = vec![0usize; e];
     for result in &played {
@@ -371,6 +348,12 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
                     let (ma, mb) = (table_mean[a].0 / table_mean[a].1 as f64, table_mean[b].0 / table_mean[b].1 as f64);
                     differences[a][b].push(ma - mb);
                 }
+            }
+        }
+        let (table_sum, table_seats) = table_mean.iter().fold((0.0, 0), |(s, n), &(sum, seats)| (s + sum, n + seats));
+        for (a, &(sum, seats)) in table_mean.iter().enumerate() {
+            if seats > 0 && seats < table_seats {
+                against_field[a].push(sum / seats as f64 - (table_sum - sum) / (table_seats - seats) as f64);
             }
         }
     }
@@ -406,6 +389,11 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
             share(2),
             share(3)
         )?;
+    }
+    writeln!(report, "against the field: each entrant's {per} minus the other seats' mean at its tables, with its 95% interval")?;
+    for (i, tables) in against_field.iter().enumerate() {
+        let (mean, ci) = mean_ci(tables);
+        writeln!(report, "{i:<3} {mean:+.2} ± {ci:.2}")?;
     }
     writeln!(report, "pairwise: share of tables where the row entrant outscored the column entrant (ties half)")?;
     write_matrix(&mut report, &differences, 6, |tables| {
@@ -465,12 +453,16 @@ mod tests {
 
     #[test]
     fn entrants_parse_and_print_back() {
-        for text in ["heuristic", "random", "pimc:400:4", "pimc:50:2", "x/net.bin@policy", "x/net.bin@3x7"] {
+        for text in ["heuristic", "random", "pimc:400:4", "pimc:50:2", "x/net.bin@policy", "x/net.bin@3x7", "x/net.bin@64roll", "x/net.bin@64roll/1", "x/net.bin@256x1ply"] {
             assert_eq!(text.parse::<Entrant>().unwrap().to_string(), text);
         }
         assert_eq!("pimc".parse::<Entrant>().unwrap(), Entrant::Pimc { worlds: 400, playouts: 4 });
         let default = "x/net.bin".parse::<Entrant>().unwrap();
-        assert_eq!(default.search().map(|s| (s.worlds, s.simulations)), Some((crate::agent::DEFAULT_WORLDS, crate::agent::DEFAULT_SIMULATIONS)));
+        assert_eq!(default, Entrant::Net { path: PathBuf::from("x/net.bin"), search: SearchSpec::DEFAULT });
+        for bad in ["x/net.bin@", "x/net.bin@0roll", "x/net.bin@3x", "x/net.bin@roll", "x/net.bin@64roll/0", "x/net.bin@64roll8", "x/net.bin@300x1ply"] {
+            let error = bad.parse::<Entrant>().unwrap_err();
+            assert!(error.contains(bad), "{error}");
+        }
     }
 
     /// `PATH@policy` plays the network's most probable legal action from the information set
@@ -481,7 +473,7 @@ mod tests {
         <blobnet::CpuBackend as burn::tensor::backend::Backend>::seed(&device, 3);
         let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&device);
         let mut evaluator = NetEvaluator::new(net, device);
-        let config = Entrant::Policy { path: PathBuf::new() }.search().unwrap();
+        let config = SearchSpec::Policy.config();
         let mut searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::default() }).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let mut checked = 0;

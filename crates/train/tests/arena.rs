@@ -46,6 +46,11 @@ fn heuristic_outscores_random_and_pairwise_rates_are_complementary() {
     assert!((ahead - (heuristic - random)).abs() < 0.011, "{out}");
     assert!((ahead + behind).abs() < 0.011 && (ci - ci_back).abs() < 0.011, "{out}");
     assert!(ci > 0.0 && ahead - ci > 0.0, "heuristic is significantly better: {out}");
+    // With two entrants the field of each is the other: the same numbers as the pair's cell.
+    let field: Vec<&str> = out.lines().skip_while(|l| !l.starts_with("against the field")).nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(field[0], "0", "{out}");
+    let (field_mean, field_ci): (f64, f64) = (field[1].parse().unwrap(), field[3].parse().unwrap());
+    assert!((field_mean - ahead).abs() < 0.011 && (field_ci - ci).abs() < 0.011, "{out}");
 }
 
 #[test]
@@ -103,7 +108,7 @@ fn a_network_entrant_plays_and_bad_entrants_are_errors() {
 
     for (args, expected) in [
         (vec!["heuristic", "/no/such/net.bin"], "/no/such/net.bin"),
-        (vec!["heuristic", "random@2x0"], "search must be DxS"),
+        (vec!["heuristic", "random@2x0"], "a search is Droll"),
         (vec!["heuristic", "pimc:0:4"], "worlds must be 1..=100000"),
         (vec!["heuristic", "pimc:10:0"], "playouts must be 1..=1000"),
         (vec!["heuristic", "pimc:10"], "expected pimc or pimc:W:R"),

@@ -138,7 +138,7 @@ fn the_agent_answers_from_a_checkpoint_with_its_search() {
     let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());
     blobnet::save_net(&net, dir.path().join("net.bin")).unwrap();
     let checkpoint = dir.path().to_str().unwrap();
-    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--worlds", "2", "--simulations", "10", "--seed", "7"]);
+    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--search", "2x10", "--seed", "7"]);
     assert_eq!(engine.ask(json!({"request": "ping"}))["engine"], "agent (2 worlds x 10 simulations)");
 
     let bid = engine.ask(act(1, opening(), 0));
@@ -161,6 +161,18 @@ fn the_agent_answers_from_a_checkpoint_with_its_search() {
     follow["plays"] = json!(["As", "2s", "5s", "Qs", "4c"]);
     let response = engine.ask(act(3, follow, 1));
     assert_eq!(response, json!({"id": 3, "action": {"play": "Kc"}, "search": {"forced": true}}));
+    engine.quit();
+
+    // The default search plays every legal action out in each of its 64 worlds.
+    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--seed", "7"]);
+    assert_eq!(engine.ask(json!({"request": "ping"}))["engine"], "agent (64-world rollouts)");
+    let bid = engine.ask(act(1, opening(), 0));
+    let visits = bid["search"]["visits"].as_object().unwrap();
+    assert_eq!(visits.len(), 6, "bids 0 to 5: {bid}");
+    assert!(visits.values().all(|v| v.as_u64() == Some(64)), "{bid}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_blob")).args(["engine", "--checkpoint", checkpoint, "--search", "64x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8(bad.stderr).unwrap().contains("a search is Droll"));
     engine.quit();
 }
 

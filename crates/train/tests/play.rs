@@ -125,7 +125,7 @@ fn several_rounds_against_the_agent_from_a_checkpoint_directory() {
     let checkpoint = dir.path().to_str().unwrap();
     let transcript = play_scripted(&[
         "--checkpoint", checkpoint, "--players", "3", "--cards", "3", "--rounds", "2", "--seat", "1", "--seed", "4",
-        "--worlds", "2", "--simulations", "8",
+        "--search", "2x8",
     ]);
     assert!(transcript.contains("the other seats are agent (2 worlds x 8 simulations)"), "{transcript}");
     assert!(transcript.contains(" ms)"), "agent moves report their time: {transcript}");

@@ -9,7 +9,7 @@ use anyhow::Context;
 use blobnet::DeviceSpec;
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use mcts::{Preset, SearchConfig};
-use train::agent::{Agent, BotKind};
+use train::agent::{Agent, BotKind, SearchSpec};
 use train::tools::bench;
 use train::tools::play::{play_in_terminal, Table};
 use train::tools::web_table::SeatKind;
@@ -75,7 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Engine(args) => {
             let mut agent = match (&args.checkpoint, args.bot) {
-                (Some(path), _) => Agent::load(path, args.search.worlds, args.search.simulations, args.seed)
+                (Some(path), _) => Agent::load(path, args.search.search, args.seed)
                     .with_context(|| format!("loading {}", path.display()))?,
                 (None, Some(kind)) => Agent::bot(kind, args.seed),
                 (None, None) => anyhow::bail!("give --checkpoint or --bot"),
@@ -223,9 +223,9 @@ fn on_off(text: &str) -> Result<bool, String> {
 #[derive(Args)]
 struct ArenaArgs {
     /// Entrants: `heuristic`, `random`, `pimc` or `pimc:W:R` (W sampled worlds, R playouts
-    /// per action; default 400:4), PATH@policy (the network's most probable action, no search)
-    /// or PATH[@DxS] (a net file or checkpoint directory, searched with D worlds x S
-    /// simulations; default: the play settings).
+    /// per action; default 400:4), or a net file or checkpoint directory PATH[@SEARCH] played
+    /// with a search as `--search` of `blob play` writes it (PATH@policy, PATH@64roll,
+    /// PATH@32x48...; default: the play settings, 64roll).
     #[arg(required = true, num_args = 2..)]
     entrants: Vec<train::matches::Entrant>,
     #[arg(long, default_value_t = 4)]
@@ -276,12 +276,11 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct SearchArgs {
-    /// Determinized worlds per decision (agent only).
-    #[arg(long, default_value_t = train::agent::DEFAULT_WORLDS)]
-    worlds: u32,
-    /// Simulations per world (agent only).
-    #[arg(long, default_value_t = train::agent::DEFAULT_SIMULATIONS)]
-    simulations: u32,
+    /// The agent's search: Droll or Droll/K (rollouts with the network's policy in D worlds drawn
+    /// from D x K candidates by the likelihood of the other seats' bids, K = 8 unless given;
+    /// e.g. 64roll), DxS (PUCT, D worlds x S simulations, e.g. 32x48), Dx1ply, or policy (no search).
+    #[arg(long, default_value_t = SearchSpec::DEFAULT)]
+    search: SearchSpec,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -344,7 +343,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
     });
     let opponents = args.opponents.unwrap_or(if args.checkpoint.is_some() { Opponents::Agent } else { Opponents::Heuristic });
     let mut agent = match (opponents, &args.checkpoint) {
-        (Opponents::Agent, Some(path)) => Agent::load(path, args.search.worlds, args.search.simulations, seed)
+        (Opponents::Agent, Some(path)) => Agent::load(path, args.search.search, seed)
             .with_context(|| format!("loading {}", path.display()))?,
         (Opponents::Agent, None) => anyhow::bail!("--opponents agent needs --checkpoint"),
         (Opponents::Heuristic, _) => Agent::bot(BotKind::Heuristic, seed),

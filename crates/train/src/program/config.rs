@@ -125,6 +125,22 @@ pub struct TrainingConfig {
     pub grad_clip: f64,
     /// Weight of the value loss relative to the policy loss; [0, 1000].
     pub value_weight: f32,
+    /// One training row in this many is encoded from the information set alone (the other
+    /// hands hidden), as the rollout search and the PUCT root ask; the others show the real
+    /// deal, for the perfect-information values a PUCT search asks of its worlds. 1 hides
+    /// every row; 1..=1000. Optional in the file (default 4).
+    #[serde(default = "TrainingConfig::default_info_set_row_every", skip_serializing_if = "TrainingConfig::is_default_info_set_row_every")]
+    pub info_set_row_every: usize,
+}
+
+impl TrainingConfig {
+    fn default_info_set_row_every() -> usize {
+        4
+    }
+
+    fn is_default_info_set_row_every(every: &usize) -> bool {
+        *every == TrainingConfig::default_info_set_row_every()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,8 +202,8 @@ impl TrainConfig {
         self.device()?;
         self.net.validate().map_err(|e| format!("net: {e}"))?;
         self.search.validate().map_err(|e| format!("search: {e}"))?;
-        if self.search.kind != SearchKind::Puct {
-            return Err("search.kind must be puct: self-play's policy targets are the root visits of a tree search".into());
+        if self.search.kind == SearchKind::OnePly {
+            return Err("search.kind must be puct or rollout: a one-ply search gives no policy target".into());
         }
         self.evaluation.search.validate().map_err(|e| format!("evaluation.search: {e}"))?;
         self.driver.validate().map_err(|e| format!("driver: {e}"))?;
@@ -196,8 +212,13 @@ impl TrainConfig {
         }
         for (field, search) in [("search", &self.search), ("evaluation.search", &self.evaluation.search)] {
             if search.largest_wave() > self.driver.max_batch {
+                let wave = match search.kind {
+                    SearchKind::Puct => "worlds x min(leaves_per_wave, simulations)",
+                    SearchKind::OnePly => "worlds x leaves_per_wave",
+                    SearchKind::Rollout => "worlds x max(18 actions, belief_oversample x 7 other seats)",
+                };
                 return Err(format!(
-                    "driver.max_batch ({}) is below one wave of {field}: worlds x min(leaves_per_wave, simulations) = {}",
+                    "driver.max_batch ({}) is below one wave of {field}: {wave} = {}",
                     self.driver.max_batch,
                     search.largest_wave()
                 ));
@@ -242,6 +263,7 @@ impl TrainConfig {
         real(t.weight_decay, 0.0, 1.0, "training.weight_decay")?;
         real(t.grad_clip, 0.0, 1e6, "training.grad_clip")?;
         real(f64::from(t.value_weight), 0.0, 1e3, "training.value_weight")?;
+        count(t.info_set_row_every, 1000, "training.info_set_row_every")?;
         let d = &self.distributed;
         if !(d.samples_per_position > 0.0 && d.samples_per_position <= 1e4) {
             return Err(format!("distributed.samples_per_position must be in (0, 10000], got {}", d.samples_per_position));
@@ -367,6 +389,26 @@ mod tests {
         TrainConfig::parse(include_str!("../../../../configs/tiny.ron"), "tiny.ron").unwrap()
     }
 
+    /// Every preset in `configs/` loads and passes the checks a run makes, and says on its first
+    /// line what it is for (a preset edited into an invalid one would otherwise only fail when
+    /// someone starts it).
+    #[test]
+    fn every_preset_loads() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut presets = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "ron") {
+                let config = TrainConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                config.device().unwrap();
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(text.starts_with("// "), "{}: the first line says what the preset is for", path.display());
+                presets += 1;
+            }
+        }
+        assert!(presets >= 5, "{presets} presets in {}", dir.display());
+    }
+
     /// Out-of-range values (some used to start a run that then went NaN or aborted on an
     /// allocation) and unknown fields are refused, naming the field.
     #[test]
@@ -384,7 +426,7 @@ mod tests {
             ("per_iteration: 8,", "per_iteration: 1000000000000,", "selfplay.per_iteration must be in 1..=1000000"),
             ("d_model: 32,", "d_model: 1000000,", "invalid network config BlobNetConfig { d_model: 1000000, blocks: 1, ffn: 64, tricks_head: true }: d_model must be in 2..=4096"),
             ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
-            ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x min(leaves_per_wave, simulations) = 8"),
+            ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x max(18 actions, belief_oversample x 7 other seats) = 36"),
             ("per_iteration: 8,", "per_iteration: -3,", "tiny.ron:"),
             ("device: \"cpu\",", "device: \"tpu\",", "device"),
             ("seed: 1,", "seed: 1, colour: 3,", "colour"),

@@ -21,13 +21,6 @@ use crate::program::config::TrainingConfig;
 use blobnet::{encode_batch, EncodedBatch};
 use crate::deals::Example;
 
-/// One training row in this many is encoded without the other seats' hands, so that the network
-/// also answers from the information set alone: the search's root prior (one evaluation for
-/// every world) and play without search. The other rows show the real deal, on which the value
-/// head learns the perfect-information value the search asks of each sampled world. Buffer rows
-/// are drawn at random, so a fixed position in the minibatch is an unbiased share.
-pub const INFO_SET_ROW_EVERY: usize = 4;
-
 /// Mean losses of some training steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Losses {
@@ -98,7 +91,12 @@ impl<B: AutodiffBackend> Learner<B> {
         let leaves: Vec<Leaf> = batch
             .iter()
             .enumerate()
-            .map(|(i, e)| Leaf::new(e.info, e.game, e.hands.filter(|_| i % INFO_SET_ROW_EVERY != 0)))
+            // One row in `info_set_row_every` without the other hands, so that the network also
+            // answers from the information set alone (rollouts, the PUCT root, play without
+            // search); the others show the real deal, on which the value head learns the
+            // perfect-information values a PUCT search asks of its worlds. Buffer rows are drawn
+            // at random, so fixed positions in the minibatch are an unbiased share.
+            .map(|(i, e)| Leaf::new(e.info, e.game, e.hands.filter(|_| i % self.config.info_set_row_every != 0)))
             .collect();
         let EncodedBatch { features, masks } = encode_batch(&leaves, |leaf| leaf.game);
         let mut policies = vec![0.0f32; n * ACTIONS];
@@ -196,6 +194,7 @@ mod tests {
             weight_decay: 0.0,
             grad_clip: 0.0,
             value_weight: 1.0,
+            info_set_row_every: 4,
         };
         let (peak, floor, total) = (0.01, 0.001, 24);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;

@@ -124,7 +124,7 @@ impl BackendTask for SelfPlayTask {
         let options = self.0;
         let config = net_config(&options.setup.net)?;
         B::seed(&device, derive_seed(options.setup.seed, &[0]));
-        let mut net = NetEvaluator::new(config.init::<B>(&device), device);
+        let mut net = NetEvaluator::new(config.init::<B>(&device), device.clone());
         let mut recording = Recording { inner: &mut net, sizes: Vec::new(), sample: Vec::new() };
         let (search, wall, stats) = play_reference(&options, &mut recording)?;
         let Recording { sizes, sample, .. } = recording;
@@ -135,6 +135,10 @@ impl BackendTask for SelfPlayTask {
         let at_mean = (mean.round() as usize).max(1);
         let alone = network_only(&mut net, &sample, at_mean);
         let replayed = replay_sizes(&mut net, &sample, &sizes);
+        // The same measurement with the input layer as a dense product on the backend (what
+        // the CPU computed before the host's sparse input layer, and what a device computes).
+        let mut dense = NetEvaluator::new(config.init::<B>(&device), device).with_dense_input();
+        let dense = network_only(&mut dense, &sample, at_mean);
         let mut sizes = sizes;
         sizes.sort_unstable();
 
@@ -146,6 +150,7 @@ impl BackendTask for SelfPlayTask {
         out += &format!("encoding us/position: {:.2}\n", alone.encode_us);
         out += &format!("network-only batch: {at_mean}\n");
         out += &format!("network-only positions/s: {:.0}\n", alone.per_second);
+        out += &format!("network-only positions/s, dense input layer: {:.0}\n", dense.per_second);
         out += &format!("self-play / network-only: {:.3}\n", nn / alone.per_second);
         out += &format!("network-only positions/s at self-play's batch sizes: {replayed:.0}\n");
         Ok(out)
@@ -289,6 +294,7 @@ impl BackendTask for TrainTask {
             weight_decay: 1e-4,
             grad_clip: 1.0,
             value_weight: 1.0,
+            info_set_row_every: 4,
         };
         let mut learner = Learner::<Autodiff<B>>::new(&config, &training, device, derive_seed(options.setup.seed, &[0]));
         // The first step allocates the optimizer state: not part of the steady rate.

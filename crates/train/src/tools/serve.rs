@@ -23,7 +23,7 @@ use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::agent::{Agent, BotKind, DEFAULT_SIMULATIONS, DEFAULT_WORLDS};
+use crate::agent::{Agent, BotKind, SearchSpec};
 use crate::tools::web_table::{SeatKind, TableError, TableSpec, WebTable};
 
 /// The page: HTML, style and script in one file.
@@ -118,7 +118,7 @@ impl App {
     pub fn new(options: ServeOptions) -> anyhow::Result<App> {
         let mut players = HashMap::new();
         if let Some(path) = &options.checkpoint {
-            let agent = Agent::load(path, DEFAULT_WORLDS, DEFAULT_SIMULATIONS, options.seed)
+            let agent = Agent::load(path, SearchSpec::DEFAULT, options.seed)
                 .with_context(|| format!("loading {}", path.display()))?;
             players.insert(SeatKind::Agent, agent);
         } else if options.opponents == SeatKind::Agent {
