@@ -135,8 +135,12 @@ impl std::str::FromStr for BotKind {
 /// What the search found for a decision (absent for bots).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchSummary {
-    /// Root visits summed over worlds, by action (only actions visited).
+    /// Root visits summed over worlds, by action (only actions visited). A rollout search
+    /// visits every legal action once per world.
     pub visits: Vec<(Action, u32)>,
+    /// The search's policy, by action (only actions it gives a share): the visit shares for
+    /// PUCT, the softmax of the actions' mean playout scores for rollouts.
+    pub policy: Vec<(Action, f32)>,
     /// The acting seat's mean root value on the scaled-score scale (score / (10 + n)); `None`
     /// for a forced move, which is not searched.
     pub value: Option<f32>,
@@ -264,10 +268,11 @@ impl Agent {
                     .filter(|a| result.visits[a.index()] > 0)
                     .map(|a| (a, result.visits[a.index()]))
                     .collect();
+                let policy = legal.iter().filter(|a| result.policy[a.index()] > 0.0).map(|a| (a, result.policy[a.index()])).collect();
                 let value = result.root_values.map(|values: [f32; MAX_PLAYERS]| values[info.observer()]);
                 Ok(Decision {
                     action: result.action,
-                    search: Some(SearchSummary { visits, value, forced: result.forced }),
+                    search: Some(SearchSummary { visits, policy, value, forced: result.forced }),
                 })
             }
             Agent::Bot { bot, seed } => {

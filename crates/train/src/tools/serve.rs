@@ -10,7 +10,7 @@
 //! - `GET /api/games/ID`: its state. `POST .../action` `{"action": "3"}` or `{"action": "As"}`: the
 //!   person's bid or card. `POST .../advance`: the next other seat acts. `POST .../undo`: take
 //!   back the person's last action while no other seat has acted since. `POST .../next`: deal
-//!   the next round. `GET .../advice`: the agent's visits and value at the person's decision.
+//!   the next round. `GET .../advice`: the agent's search policy and value at the person's decision.
 //!   `GET .../record`: the game record (`docs/formats.md`). `DELETE /api/games/ID`: close it.
 
 use std::collections::HashMap;

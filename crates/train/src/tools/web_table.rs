@@ -94,7 +94,7 @@ pub struct ReviewedDecision {
     pub decision: usize,
     pub yours: String,
     pub agents: String,
-    /// The agent's share of its search visits on your action and on its own.
+    /// The agent's search policy's share on your action and on its own.
     pub share_yours: f32,
     pub share_agents: f32,
 }
@@ -103,7 +103,7 @@ pub struct ReviewedDecision {
 #[derive(Clone, Debug, Serialize)]
 pub struct Advice {
     pub action: String,
-    /// (action, share of the visits), most visited first.
+    /// (action, the search policy's share), largest first (for PUCT the share of the visits).
     pub visits: Vec<(String, f32)>,
     /// The acting seat's expected round score, as a fraction of 10 + n (None when forced).
     pub value: Option<f32>,
@@ -379,11 +379,10 @@ impl WebTable {
         }
         let decision = agent.act_in(&self.round.info_set(self.spec.seat), self.context())?;
         let search = decision.search.as_ref().ok_or(TableError::NoAgent)?;
-        let total: u32 = search.visits.iter().map(|(_, v)| v).sum();
         let mut visits: Vec<(String, f32)> = if search.forced {
             vec![(decision.action.short(), 1.0)]
         } else {
-            search.visits.iter().map(|&(a, v)| (a.short(), v as f32 / total.max(1) as f32)).collect()
+            search.policy.iter().map(|&(a, p)| (a.short(), p)).collect()
         };
         visits.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(Advice { action: decision.action.short(), visits, value: search.value })
@@ -499,14 +498,10 @@ impl WebTable {
     }
 }
 
-/// The share of a decision's search visits on `action` (1 for the action of a forced move or a bot).
+/// The share of a decision's search policy on `action` (1 for the action of a forced move or a bot).
 fn share_of(decision: &Decision, action: Action) -> f32 {
     match &decision.search {
-        Some(search) if !search.forced => {
-            let total: u32 = search.visits.iter().map(|(_, v)| v).sum();
-            let on = search.visits.iter().find(|(a, _)| *a == action).map_or(0, |(_, v)| *v);
-            on as f32 / total.max(1) as f32
-        }
+        Some(search) if !search.forced => search.policy.iter().find(|(a, _)| *a == action).map_or(0.0, |(_, p)| *p),
         _ => f32::from(decision.action == action),
     }
 }
