@@ -223,12 +223,21 @@ impl SearchConfig {
         }
     }
 
-    /// Most leaves one wave of a search with these settings hands out: worlds x
-    /// min(leaves_per_wave, simulations) for PUCT, worlds x leaves_per_wave for one-ply, worlds
-    /// x max(18, belief_oversample x 7) for rollouts. `DriverConfig::max_batch` must hold at
+    /// Most leaves one wave of a search with these settings hands out (counted as
+    /// [`SearchConfig::largest_wave_formula`] says). `DriverConfig::max_batch` must hold at
     /// least this.
     pub fn largest_wave(&self) -> usize {
         self.worlds as usize * self.leaves_per_world_wave()
+    }
+
+    /// How [`SearchConfig::largest_wave`] is counted for this search's kind, in words for
+    /// error messages.
+    pub fn largest_wave_formula(&self) -> &'static str {
+        match self.kind {
+            SearchKind::Puct => "worlds x min(leaves_per_wave, simulations)",
+            SearchKind::OnePly => "worlds x leaves_per_wave",
+            SearchKind::Rollout => "worlds x max(18 actions, belief_oversample x 7 other seats)",
+        }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

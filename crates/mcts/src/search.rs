@@ -308,7 +308,8 @@ impl Search {
                 self.stage = Stage::Running;
             }
             Stage::Weighing => {
-                self.weigh_candidates(evals);
+                let worlds = self.weigh_candidates(evals);
+                self.start_playouts(&worlds, counters);
                 self.stage = Stage::Running;
             }
             Stage::Running if self.config.kind == SearchKind::Rollout => self.step_playouts(evals, counters),
@@ -335,11 +336,6 @@ impl Search {
             }
             Stage::Running if self.config.kind == SearchKind::Rollout => {
                 self.stage = Stage::Running;
-                if self.playouts.is_empty() && !self.candidates.is_empty() {
-                    // Just weighed: play out in the chosen worlds.
-                    let worlds = std::mem::take(&mut self.candidates);
-                    self.start_playouts(&worlds, counters);
-                }
                 self.playout_wave(counters);
             }
             Stage::New(determinizer) => {
@@ -397,9 +393,10 @@ impl Search {
         true
     }
 
-    /// Keep `worlds` of the candidates, drawn in proportion to the likelihood of the other
-    /// seats' bids under their policies there (systematic resampling).
-    fn weigh_candidates(&mut self, evals: &[Evaluation]) {
+    /// `worlds` of the candidates, drawn in proportion to the likelihood of the other seats'
+    /// bids under their policies there (systematic resampling).
+    fn weigh_candidates(&mut self, evals: &[Evaluation]) -> Vec<Round> {
+        let candidates = std::mem::take(&mut self.candidates);
         for (pending, eval) in self.pending.iter().zip(evals) {
             let p = eval.policy[Action::Bid(pending.node as u8).index()];
             self.log_likelihoods[pending.world as usize] += f64::from(p).max(1e-6).ln();
@@ -417,9 +414,9 @@ impl Search {
                 cumulative += weights[index];
                 index += 1;
             }
-            chosen.push(self.candidates[index]);
+            chosen.push(candidates[index]);
         }
-        self.candidates = chosen;
+        chosen
     }
 
     /// Every legal root action in every world, with its forced moves played; those that end

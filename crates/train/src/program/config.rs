@@ -212,14 +212,10 @@ impl TrainConfig {
         }
         for (field, search) in [("search", &self.search), ("evaluation.search", &self.evaluation.search)] {
             if search.largest_wave() > self.driver.max_batch {
-                let wave = match search.kind {
-                    SearchKind::Puct => "worlds x min(leaves_per_wave, simulations)",
-                    SearchKind::OnePly => "worlds x leaves_per_wave",
-                    SearchKind::Rollout => "worlds x max(18 actions, belief_oversample x 7 other seats)",
-                };
                 return Err(format!(
-                    "driver.max_batch ({}) is below one wave of {field}: {wave} = {}",
+                    "driver.max_batch ({}) is below one wave of {field}: {} = {}",
                     self.driver.max_batch,
+                    search.largest_wave_formula(),
                     search.largest_wave()
                 ));
             }
