@@ -11,7 +11,7 @@ pub const MAX_SIMULATIONS: u32 = 1_000_000;
 pub const MAX_LEAVES_PER_WAVE: u32 = 65_536;
 /// Most legal actions a position can have: the bids 0..=17 of a 3-player round of 17 cards
 /// (no hand holds more than 17 cards).
-const MAX_LEGAL_ACTIONS: usize = 18;
+pub const MAX_LEGAL_ACTIONS: usize = 18;
 
 /// The search presets of issue 4 (determinizations x simulations per determinization).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ mod search;
 mod tree;
 
 pub use config::{
-    ConfigError, DriverConfig, OpponentModel, Preset, SearchConfig, SearchKind, MAX_LEAVES_PER_WAVE, MAX_SIMULATIONS, MAX_WORLDS,
+    ConfigError, DriverConfig, OpponentModel, Preset, SearchConfig, SearchKind, MAX_LEAVES_PER_WAVE, MAX_LEGAL_ACTIONS, MAX_SIMULATIONS, MAX_WORLDS,
 };
 pub use driver::{BatchedSearcher, SearchStats, HISTOGRAM_BUCKETS};
 pub use evaluator::{hands_of, uniform_policy, Evaluation, Evaluator, Leaf, RolloutEvaluator, UniformEvaluator};

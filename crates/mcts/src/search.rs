@@ -141,10 +141,8 @@ pub struct Search {
     spare_trees: Vec<Tree>,
     /// Playouts still running (`SearchKind::Rollout`).
     playouts: Vec<Playout>,
-    /// Candidate worlds of a rollout search that infers hands from bids, and the log-likelihood
-    /// of the other seats' bids in each.
+    /// Candidate worlds of a rollout search that infers hands from bids.
     candidates: Vec<Round>,
-    log_likelihoods: Vec<f64>,
     /// Per root action index: finished playouts and the sum of the searcher's scaled scores.
     playout_counts: [u32; ACTIONS],
     playout_sums: [f32; ACTIONS],
@@ -196,7 +194,6 @@ impl Search {
             spare_trees: Vec::new(),
             playouts: Vec::new(),
             candidates: Vec::new(),
-            log_likelihoods: Vec::new(),
             playout_counts: [0; ACTIONS],
             playout_sums: [0.0; ACTIONS],
             result: None,
@@ -388,7 +385,6 @@ impl Search {
                 bidding.apply_legal(Action::Bid(bid));
             }
         }
-        self.log_likelihoods = vec![0.0; worlds.len()];
         self.candidates = worlds;
         true
     }
@@ -397,12 +393,13 @@ impl Search {
     /// bids under their policies there (systematic resampling).
     fn weigh_candidates(&mut self, evals: &[Evaluation]) -> Vec<Round> {
         let candidates = std::mem::take(&mut self.candidates);
+        let mut log_likelihoods = vec![0.0f64; candidates.len()];
         for (pending, eval) in self.pending.iter().zip(evals) {
             let p = eval.policy[Action::Bid(pending.node as u8).index()];
-            self.log_likelihoods[pending.world as usize] += f64::from(p).max(1e-6).ln();
+            log_likelihoods[pending.world as usize] += f64::from(p).max(1e-6).ln();
         }
-        let most = self.log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let weights: Vec<f64> = self.log_likelihoods.iter().map(|l| (l - most).exp()).collect();
+        let most = log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<f64> = log_likelihoods.iter().map(|l| (l - most).exp()).collect();
         let total: f64 = weights.iter().sum();
         let count = self.config.worlds as usize;
         let start = self.rng.gen::<f64>();

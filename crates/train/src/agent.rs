@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
 use game::{Action, Bot, GameContext, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
-use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig, SearchKind};
+use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig, SearchKind, MAX_LEGAL_ACTIONS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
@@ -54,7 +54,7 @@ impl SearchSpec {
             SearchSpec::Policy => SearchConfig { worlds: 1, simulations: 1, ..base },
             SearchSpec::Puct { worlds, simulations } => SearchConfig { worlds, simulations, ..base },
             // One wave holds every action of any position.
-            SearchSpec::OnePly { worlds } => SearchConfig { worlds, leaves_per_wave: 18, kind: SearchKind::OnePly, ..base },
+            SearchSpec::OnePly { worlds } => SearchConfig { worlds, leaves_per_wave: MAX_LEGAL_ACTIONS as u32, kind: SearchKind::OnePly, ..base },
             SearchSpec::Rollout { worlds, belief } => SearchConfig { worlds, kind: SearchKind::Rollout, belief_oversample: belief, ..base },
         }
         .for_play()
