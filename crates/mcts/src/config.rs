@@ -99,6 +99,14 @@ pub struct SearchConfig {
     /// of them, drawn in proportion to how likely the other seats' bids are there under the
     /// evaluator's policy (their bids say what they hold); 1 samples worlds uniformly. 1..=16.
     pub belief_oversample: u32,
+    /// A rollout search spends its worlds by sequential halving over its actions: every legal
+    /// action is played out in the first worlds, then the better half (by mean own score) in
+    /// the next ones, and so on, phase p of L = ceil(log2 A) ending at world D / 2^(L - 1 - p),
+    /// so that the last two contenders are compared over all D worlds. The playouts go to the
+    /// actions in contention: a 9-way bid costs about 40% of the playouts of the same D without
+    /// it. The policy covers the last phase's actions only, so this is for play, not for
+    /// policy targets. Rollout searches only.
+    pub halving: bool,
     /// How the other seats choose inside a sampled world.
     pub opponent_model: OpponentModel,
     /// The shape of each world's search.
@@ -189,6 +197,7 @@ impl SearchConfig {
             play_temperature: 1.0,
             rollout_temperature: 0.05,
             belief_oversample: 1,
+            halving: false,
             opponent_model: OpponentModel::Search,
             kind: SearchKind::Puct,
         }
@@ -258,6 +267,9 @@ impl SearchConfig {
         count(self.simulations, MAX_SIMULATIONS, "simulations")?;
         count(self.leaves_per_wave, MAX_LEAVES_PER_WAVE, "leaves_per_wave")?;
         count(self.belief_oversample, 16, "belief_oversample")?;
+        if self.halving && self.kind != SearchKind::Rollout {
+            return Err(ConfigError::HalvingWithoutRollouts);
+        }
         if self.virtual_visits > MAX_LEAVES_PER_WAVE {
             return Err(ConfigError::VirtualVisits(self.virtual_visits));
         }
@@ -311,6 +323,8 @@ pub enum ConfigError {
     Real { field: &'static str, value: f32, min: f32, max: f32 },
     #[error("max_batch must be at least 1")]
     ZeroBatch,
+    #[error("halving needs kind: rollout (it shares out a rollout search's worlds)")]
+    HalvingWithoutRollouts,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
-use game::{Action, CardSet, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, Actions, CardSet, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
@@ -93,6 +93,15 @@ struct Playout {
     action: usize,
 }
 
+/// Sequential halving's state (`SearchConfig::halving`): the search's worlds, how many of
+/// them have been played in, and the actions still in contention.
+#[derive(Clone, Debug)]
+struct Halving {
+    worlds: Vec<Round>,
+    played: usize,
+    contenders: Actions,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PendingLeaf {
     world: u32,
@@ -143,6 +152,7 @@ pub struct Search {
     playouts: Vec<Playout>,
     /// Candidate worlds of a rollout search that infers hands from bids.
     candidates: Vec<Round>,
+    halving: Option<Halving>,
     /// Per root action index: finished playouts and the sum of the searcher's scaled scores.
     playout_counts: [u32; ACTIONS],
     playout_sums: [f32; ACTIONS],
@@ -194,6 +204,7 @@ impl Search {
             spare_trees: Vec::new(),
             playouts: Vec::new(),
             candidates: Vec::new(),
+            halving: None,
             playout_counts: [0; ACTIONS],
             playout_sums: [0.0; ACTIONS],
             result: None,
@@ -306,7 +317,7 @@ impl Search {
             }
             Stage::Weighing => {
                 let worlds = self.weigh_candidates(evals);
-                self.start_playouts(&worlds, counters);
+                self.start_playouts(worlds, counters);
                 self.stage = Stage::Running;
             }
             Stage::Running if self.config.kind == SearchKind::Rollout => self.step_playouts(evals, counters),
@@ -367,7 +378,7 @@ impl Search {
         let count = self.config.worlds * if explain { self.config.belief_oversample } else { 1 };
         let worlds: Vec<Round> = (0..count).map(|_| determinizer.sample(&mut self.rng)).collect();
         if !explain {
-            self.start_playouts(&worlds, counters);
+            self.start_playouts(worlds, counters);
             return false;
         }
         for (index, world) in worlds.iter().enumerate() {
@@ -416,13 +427,48 @@ impl Search {
         chosen
     }
 
-    /// Every legal root action in every world, with its forced moves played; those that end
-    /// the round are scored at once.
-    fn start_playouts(&mut self, worlds: &[Round], counters: &mut WaveCounters) {
+    /// Every legal root action in every world (with halving: in the first phase's worlds).
+    fn start_playouts(&mut self, worlds: Vec<Round>, counters: &mut WaveCounters) {
         let legal = self.info.view().legal_actions();
+        if self.config.halving {
+            self.halving = Some(Halving { worlds, played: 0, contenders: legal });
+            self.next_halving_phase(counters);
+        } else {
+            self.play_out(&worlds, legal, counters);
+        }
+    }
+
+    /// Start sequential halving's next phase: after the first, only the better half of the
+    /// contenders by mean own score (ties to the lower index); with c contenders the phase
+    /// runs to world D / 2^(ceil(log2 c) - 1). False once every world has been played in.
+    fn next_halving_phase(&mut self, counters: &mut WaveCounters) -> bool {
+        let Some(mut halving) = self.halving.take() else { return false };
+        let total = halving.worlds.len();
+        let started = halving.played < total;
+        if started {
+            if halving.played > 0 {
+                let mean = |a: &Action| self.playout_sums[a.index()] / self.playout_counts[a.index()].max(1) as f32;
+                let mut ranked: Vec<Action> = halving.contenders.iter().collect();
+                ranked.sort_by(|a, b| mean(b).total_cmp(&mean(a)).then(a.index().cmp(&b.index())));
+                ranked.truncate(ranked.len().div_ceil(2));
+                halving.contenders.mask = ranked.iter().fold(0, |mask, a| mask | 1 << a.index());
+            }
+            let phases_left = halving.contenders.len().next_power_of_two().trailing_zeros().max(1);
+            let end = (total >> (phases_left - 1)).clamp(halving.played + 1, total);
+            let (start, contenders) = (halving.played, halving.contenders);
+            halving.played = end;
+            self.play_out(&halving.worlds[start..end], contenders, counters);
+        }
+        self.halving = Some(halving);
+        started
+    }
+
+    /// `actions` in every one of `worlds`, with their forced moves played; those that end the
+    /// round are scored at once.
+    fn play_out(&mut self, worlds: &[Round], actions: Actions, counters: &mut WaveCounters) {
         self.playouts.clear();
         for world in worlds {
-            for action in legal.iter() {
+            for action in actions.iter() {
                 let mut round = *world;
                 round.apply_legal(action);
                 crate::tree::play_forced(&mut round);
@@ -461,9 +507,12 @@ impl Search {
     /// Hand out one leaf per running playout, or finish when none is left. A playout's leaf is
     /// the information set of the seat to act in it: each seat plays from what it sees.
     fn playout_wave(&mut self, counters: &mut WaveCounters) {
-        if self.playouts.is_empty() {
-            self.finish();
-            return;
+        // A halving phase may end at once (playouts of a last trick are scored as they start).
+        while self.playouts.is_empty() {
+            if !self.next_halving_phase(counters) {
+                self.finish();
+                return;
+            }
         }
         for (index, playout) in self.playouts.iter().enumerate() {
             let round = &playout.round;
@@ -606,7 +655,8 @@ impl Search {
     /// searcher's value of that policy (its mixture of the actions' means). Only the searcher's
     /// root value is known: its playouts stop once its own score is settled.
     fn playout_outcome(&self) -> ([u32; ACTIONS], [f32; ACTIONS], [f32; MAX_PLAYERS]) {
-        let legal = self.info.view().legal_actions();
+        // With halving, only the last phase's contenders have means over every world.
+        let legal = self.halving.as_ref().map_or(self.info.view().legal_actions(), |h| h.contenders);
         let mean = |i: usize| self.playout_sums[i] / self.playout_counts[i].max(1) as f32;
         let best = legal.iter().map(|a| mean(a.index())).fold(f32::NEG_INFINITY, f32::max);
         let tau = self.config.rollout_temperature;
@@ -850,6 +900,55 @@ mod tests {
             assert!(legal.iter().all(|a| result.visits[a.index()] == 3), "seed {seed}: {:?}", result.visits);
             assert!(settled_early > 0, "seed {seed}: some playout fails its bid before the end");
         }
+    }
+
+    #[test]
+    fn halving_spends_the_worlds_on_the_actions_in_contention() {
+        for seed in 0..4 {
+            // The first bid of 8 cards: 9 actions, phases of 9, 5, 3 and 2 ending at worlds 2, 4, 8, 16.
+            let round = dealt(4, 8, seed);
+            let info = round.info_set(round.to_act());
+            let config = SearchConfig { worlds: 16, kind: SearchKind::Rollout, halving: true, ..SearchConfig::default().for_play() };
+            let mut search = Search::new(&info, &config, seed).unwrap();
+            let legal: Vec<usize> = info.view().legal_actions().iter().map(|a| a.index()).collect();
+            let mean = |search: &Search, i: usize| search.playout_sums[i] / search.playout_counts[i] as f32;
+            // The means after the first phase (every action played out in worlds 0 and 1).
+            let mut first_phase = None;
+            let (mut counters, mut evaluator) = (WaveCounters::default(), RolloutEvaluator::new(1, seed));
+            search.advance(&mut counters);
+            while !search.is_done() {
+                let mut out = vec![Evaluation::default(); search.leaves().len()];
+                evaluator.evaluate(search.leaves(), &mut out);
+                search.absorb(&out, &mut counters);
+                if first_phase.is_none() && legal.iter().all(|&i| search.playout_counts[i] == 2) {
+                    first_phase = Some(legal.iter().map(|&i| (i, mean(&search, i))).collect::<Vec<_>>());
+                }
+                search.advance(&mut counters);
+            }
+            let result = *search.result().unwrap();
+            let mut counts: Vec<u32> = legal.iter().map(|&i| result.visits[i]).collect();
+            counts.sort_unstable();
+            assert_eq!(counts, [2, 2, 2, 2, 4, 4, 8, 16, 16], "seed {seed}");
+            // The five that went on were the better half after the first phase.
+            let mut ranked = first_phase.expect("a first phase");
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            assert!(ranked.iter().enumerate().all(|(rank, &(i, _))| (result.visits[i] > 2) == (rank < 5)), "seed {seed}: {ranked:?} {:?}", result.visits);
+            // Only the two compared over every world share the policy, and the better is played.
+            let finalists: Vec<usize> = legal.iter().copied().filter(|&i| result.visits[i] == 16).collect();
+            assert!((0..ACTIONS).all(|i| (result.policy[i] > 0.0) == finalists.contains(&i)), "seed {seed}: {:?}", result.policy);
+            let chosen = result.action.index();
+            assert!(finalists.contains(&chosen) && finalists.iter().all(|&i| mean(&search, chosen) >= mean(&search, i)), "seed {seed}");
+        }
+        // Two actions (a 1-card round's first bid, when 1-card playouts may end at once): one
+        // phase over every world.
+        let round = dealt(3, 1, 5);
+        let info = round.info_set(round.to_act());
+        let config = SearchConfig { worlds: 8, kind: SearchKind::Rollout, halving: true, ..SearchConfig::default().for_play() };
+        let mut search = Search::new(&info, &config, 5).unwrap();
+        run_checked(&mut search, &mut RolloutEvaluator::new(1, 5));
+        let result = search.result().unwrap();
+        assert!(info.view().legal_actions().iter().all(|a| result.visits[a.index()] == 8), "{:?}", result.visits);
+        assert!(SearchConfig { halving: true, ..SearchConfig::default() }.validate().is_err(), "halving is for rollouts");
     }
 
     #[test]

@@ -453,13 +453,13 @@ mod tests {
 
     #[test]
     fn entrants_parse_and_print_back() {
-        for text in ["heuristic", "random", "pimc:400:4", "pimc:50:2", "x/net.bin@policy", "x/net.bin@3x7", "x/net.bin@64roll", "x/net.bin@64roll/1", "x/net.bin@256x1ply"] {
+        for text in ["heuristic", "random", "pimc:400:4", "pimc:50:2", "x/net.bin@policy", "x/net.bin@3x7", "x/net.bin@64roll", "x/net.bin@64roll/1", "x/net.bin@256x1ply", "x/net.bin@256halve", "x/net.bin@64halve/4"] {
             assert_eq!(text.parse::<Entrant>().unwrap().to_string(), text);
         }
         assert_eq!("pimc".parse::<Entrant>().unwrap(), Entrant::Pimc { worlds: 400, playouts: 4 });
         let default = "x/net.bin".parse::<Entrant>().unwrap();
         assert_eq!(default, Entrant::Net { path: PathBuf::from("x/net.bin"), search: SearchSpec::DEFAULT });
-        for bad in ["x/net.bin@", "x/net.bin@0roll", "x/net.bin@3x", "x/net.bin@roll", "x/net.bin@64roll/0", "x/net.bin@64roll8", "x/net.bin@300x1ply"] {
+        for bad in ["x/net.bin@", "x/net.bin@0roll", "x/net.bin@3x", "x/net.bin@roll", "x/net.bin@64roll/0", "x/net.bin@64roll8", "x/net.bin@300x1ply", "x/net.bin@halve", "x/net.bin@64halve/0"] {
             let error = bad.parse::<Entrant>().unwrap_err();
             assert!(error.contains(bad), "{error}");
         }

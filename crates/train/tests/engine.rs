@@ -163,13 +163,25 @@ fn the_agent_answers_from_a_checkpoint_with_its_search() {
     assert_eq!(response, json!({"id": 3, "action": {"play": "Kc"}, "search": {"forced": true}}));
     engine.quit();
 
-    // The default search plays every legal action out in each of its 64 worlds.
+    // The default search shares its 256 worlds out by halving: the 6 bids in the first 64
+    // worlds, the better 3 in the next 64, the better 2 in the last 128.
     let mut engine = Engine::start(&["--checkpoint", checkpoint, "--seed", "7"]);
-    assert_eq!(engine.ask(json!({"request": "ping"}))["engine"], "agent (64-world rollouts)");
+    assert_eq!(engine.ask(json!({"request": "ping"}))["engine"], "agent (256-world rollouts, halving)");
     let bid = engine.ask(act(1, opening(), 0));
     let visits = bid["search"]["visits"].as_object().unwrap();
     assert_eq!(visits.len(), 6, "bids 0 to 5: {bid}");
-    assert!(visits.values().all(|v| v.as_u64() == Some(64)), "{bid}");
+    let mut counts: Vec<u64> = visits.values().map(|v| v.as_u64().unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [64, 64, 64, 128, 256, 256], "{bid}");
+    engine.quit();
+
+    // A search whose waves outgrow the default batch cap (256 worlds x 8 candidates x 3
+    // other bidders' positions) answers.
+    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--search", "256roll", "--seed", "7"]);
+    let lead = engine.ask(act(2, second_trick(), 0));
+    let visits = lead["search"]["visits"].as_object().unwrap();
+    assert_eq!(visits.len(), 4, "Ks, Th, 4c, 9d: {lead}");
+    assert!(visits.values().all(|v| v.as_u64() == Some(256)), "{lead}");
     let bad = Command::new(env!("CARGO_BIN_EXE_blob")).args(["engine", "--checkpoint", checkpoint, "--search", "64x"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8(bad.stderr).unwrap().contains("a search is Droll"));

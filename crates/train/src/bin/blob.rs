@@ -225,7 +225,7 @@ struct ArenaArgs {
     /// Entrants: `heuristic`, `random`, `pimc` or `pimc:W:R` (W sampled worlds, R playouts
     /// per action; default 400:4), or a net file or checkpoint directory PATH[@SEARCH] played
     /// with a search as `--search` of `blob play` writes it (PATH@policy, PATH@64roll,
-    /// PATH@32x48...; default: the play settings, 64roll).
+    /// PATH@32x48...; default: the play settings, 256halve).
     #[arg(required = true, num_args = 2..)]
     entrants: Vec<train::matches::Entrant>,
     #[arg(long, default_value_t = 4)]
@@ -278,7 +278,9 @@ struct ServeArgs {
 struct SearchArgs {
     /// The agent's search: Droll or Droll/K (rollouts with the network's policy in D worlds drawn
     /// from D x K candidates by the likelihood of the other seats' bids, K = 8 unless given;
-    /// e.g. 64roll), DxS (PUCT, D worlds x S simulations, e.g. 32x48), Dx1ply, or policy (no search).
+    /// e.g. 64roll), Dhalve or Dhalve/K (the same, the worlds shared out by sequential halving
+    /// over the actions, e.g. 256halve), DxS (PUCT, D worlds x S simulations, e.g. 32x48),
+    /// Dx1ply, or policy (no search).
     #[arg(long, default_value_t = SearchSpec::DEFAULT)]
     search: SearchSpec,
 }

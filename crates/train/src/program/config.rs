@@ -205,6 +205,9 @@ impl TrainConfig {
         if self.search.kind == SearchKind::OnePly {
             return Err("search.kind must be puct or rollout: a one-ply search gives no policy target".into());
         }
+        if self.search.halving {
+            return Err("search.halving is for play (evaluation.search): its policy covers only the last phase's actions, no policy target".into());
+        }
         self.evaluation.search.validate().map_err(|e| format!("evaluation.search: {e}"))?;
         self.driver.validate().map_err(|e| format!("driver: {e}"))?;
         if self.driver.max_batch > MAX_BATCH {
@@ -424,6 +427,8 @@ mod tests {
             ("buffer_size: 10000,", "buffer_size: 1000000000000,", "training.buffer_size must be in 1..="),
             ("max_batch: 4096,", "max_batch: 1,", "driver.max_batch (1) is below one wave of search: worlds x max(18 actions, belief_oversample x 7 other seats) = 36"),
             ("per_iteration: 8,", "per_iteration: -3,", "tiny.ron:"),
+            ("kind: rollout,", "kind: rollout, halving: true,", "search.halving is for play"),
+            ("search: (worlds: 2, simulations: 8,", "search: (halving: true, worlds: 2, simulations: 8,", "evaluation.search: halving needs kind: rollout"),
             ("device: \"cpu\",", "device: \"tpu\",", "device"),
             ("seed: 1,", "seed: 1, colour: 3,", "colour"),
             ("players: [(4, 1.0)],", "players: [(9, 1.0)],", "9 players"),
