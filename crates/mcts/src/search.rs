@@ -447,9 +447,10 @@ impl Search {
         let started = halving.played < total;
         if started {
             if halving.played > 0 {
-                let mean = |a: &Action| self.playout_sums[a.index()] / self.playout_counts[a.index()].max(1) as f32;
                 let mut ranked: Vec<Action> = halving.contenders.iter().collect();
-                ranked.sort_by(|a, b| mean(b).total_cmp(&mean(a)).then(a.index().cmp(&b.index())));
+                ranked.sort_by(|a, b| {
+                    self.playout_mean(b.index()).total_cmp(&self.playout_mean(a.index())).then(a.index().cmp(&b.index()))
+                });
                 ranked.truncate(ranked.len().div_ceil(2));
                 halving.contenders.mask = ranked.iter().fold(0, |mask, a| mask | 1 << a.index());
             }
@@ -657,19 +658,24 @@ impl Search {
     fn playout_outcome(&self) -> ([u32; ACTIONS], [f32; ACTIONS], [f32; MAX_PLAYERS]) {
         // With halving, only the last phase's contenders have means over every world.
         let legal = self.halving.as_ref().map_or(self.info.view().legal_actions(), |h| h.contenders);
-        let mean = |i: usize| self.playout_sums[i] / self.playout_counts[i].max(1) as f32;
-        let best = legal.iter().map(|a| mean(a.index())).fold(f32::NEG_INFINITY, f32::max);
+        let best = legal.iter().map(|a| self.playout_mean(a.index())).fold(f32::NEG_INFINITY, f32::max);
         let tau = self.config.rollout_temperature;
         let mut policy = [0.0f32; ACTIONS];
         for action in legal.iter() {
-            let gap = mean(action.index()) - best;
+            let gap = self.playout_mean(action.index()) - best;
             policy[action.index()] = if tau > 0.0 { (gap / tau).exp() } else { f32::from(gap == 0.0) };
         }
         let total: f32 = policy.iter().sum();
         policy.iter_mut().for_each(|p| *p /= total);
         let mut root_values = [0.0f32; MAX_PLAYERS];
-        root_values[self.info.observer()] = legal.iter().map(|a| policy[a.index()] * mean(a.index())).sum();
+        root_values[self.info.observer()] = legal.iter().map(|a| policy[a.index()] * self.playout_mean(a.index())).sum();
         (self.playout_counts, policy, root_values)
+    }
+
+    /// The searcher's mean scaled score over the finished playouts of root action `index`
+    /// (0 before any).
+    fn playout_mean(&self, index: usize) -> f32 {
+        self.playout_sums[index] / self.playout_counts[index].max(1) as f32
     }
 
     /// The root action with the best value for the searcher, averaged over the worlds.
