@@ -305,6 +305,13 @@ impl Default for DriverConfig {
 }
 
 impl DriverConfig {
+    /// The default settings with the batch cap raised, if need be, to hold `searches` waves of
+    /// `largest_wave` leaves at once (a search's [`SearchConfig::largest_wave`]).
+    pub fn holding(searches: usize, largest_wave: usize) -> DriverConfig {
+        let default = DriverConfig::default();
+        DriverConfig { max_batch: default.max_batch.max(searches * largest_wave), ..default }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_batch == 0 {
             return Err(ConfigError::ZeroBatch);
@@ -386,5 +393,15 @@ mod tests {
         assert_eq!(preset, Preset::Heavy);
         let driver: DriverConfig = serde_json::from_str(r#"{"max_batch": 64}"#).unwrap();
         assert!(driver.overlap);
+    }
+
+    #[test]
+    fn the_batch_cap_grows_to_hold_the_searches_asked_for() {
+        let default = DriverConfig::default();
+        assert_eq!(DriverConfig::holding(1, 10), default, "small waves keep the default");
+        let rollouts = SearchConfig { worlds: 256, kind: SearchKind::Rollout, belief_oversample: 8, ..SearchConfig::default() };
+        let held = DriverConfig::holding(4, rollouts.largest_wave());
+        assert_eq!(held.max_batch, 4 * 256 * 8 * 7);
+        assert!(held.overlap && held.validate().is_ok());
     }
 }

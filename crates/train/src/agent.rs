@@ -227,8 +227,7 @@ impl Agent {
         let evaluator = load_cpu_evaluator(checkpoint)?;
         // One search at a time: overlapping evaluation with selection needs two groups. The
         // batch cap must hold the search's largest wave (256roll needs more than the default).
-        let max_batch = DriverConfig::default().max_batch.max(config.largest_wave());
-        let searcher = BatchedSearcher::new(DriverConfig { max_batch, overlap: false })?;
+        let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::holding(1, config.largest_wave()) })?;
         Ok(Agent::Search(Box::new(SearchAgent { spec, config, evaluator, searcher, seed })))
     }
 

@@ -313,8 +313,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     };
     // Room for a few searches of the largest entrant in each batch.
     let largest = players.iter().filter_map(|p| match p { Player::Agent { search, .. } => Some(search.largest_wave()), Player::Bot(_) => None }).max();
-    let max_batch = DriverConfig::default().max_batch.max(4 * largest.unwrap_or(0));
-    let mut searcher = BatchedSearcher::new(DriverConfig { max_batch, ..DriverConfig::default() })?;
+    let mut searcher = BatchedSearcher::new(DriverConfig::holding(4, largest.unwrap_or(0)))?;
     let (played, _) = play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?;
 
     let e = entrants.len();
