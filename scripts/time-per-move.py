@@ -31,22 +31,36 @@ def random_bids(rng, count, cards):
     return bids
 
 
+def random_deal(rng):
+    """A round's size, dealer, trump and hands, drawn in that order."""
+    n = rng.randint(1, 8)
+    dealer = rng.randrange(PLAYERS)
+    trump = rng.choice(["s", "h", "c", "d", "none"])
+    cards = rng.sample(DECK, PLAYERS * n)
+    return n, dealer, trump, [cards[k * n:(k + 1) * n] for k in range(PLAYERS)]
+
+
+def act_request(request_id, deal, seat, bids=(), plays=()):
+    """`seat`'s `act` request: its own hand shown, the others hidden."""
+    n, dealer, trump, hands = deal
+    state = {"players": PLAYERS, "cards": n, "dealer": dealer, "trump": trump,
+             "hands": [h if s == seat else None for s, h in enumerate(hands)]}
+    if bids:
+        state["bids"] = list(bids)
+    if plays:
+        state["plays"] = list(plays)
+    return {"id": request_id, "request": "act", "state": state, "seat": seat}
+
+
 def openings():
     rng = random.Random(5)
     out = []
     for kind in ("bid", "lead"):
         for i in range(64):
-            n = rng.randint(1, 8)
-            dealer = rng.randrange(PLAYERS)
-            trump = rng.choice(["s", "h", "c", "d", "none"])
-            cards = rng.sample(DECK, PLAYERS * n)
-            hands = [cards[k * n:(k + 1) * n] for k in range(PLAYERS)]
-            seat = (dealer + 1) % PLAYERS
-            state = {"players": PLAYERS, "cards": n, "dealer": dealer, "trump": trump,
-                     "hands": [h if s == seat else None for s, h in enumerate(hands)]}
-            if kind == "lead":
-                state["bids"] = random_bids(rng, PLAYERS, n)
-            out.append({"id": f"{kind}{i}", "request": "act", "state": state, "seat": seat})
+            deal = random_deal(rng)
+            n, dealer = deal[0], deal[1]
+            bids = random_bids(rng, PLAYERS, n) if kind == "lead" else ()
+            out.append(act_request(f"{kind}{i}", deal, (dealer + 1) % PLAYERS, bids))
     return out
 
 
@@ -64,11 +78,8 @@ def mid_round():
     rng = random.Random(11)
     out = []
     for i in range(128):
-        n = rng.randint(1, 8)
-        dealer = rng.randrange(PLAYERS)
-        trump = rng.choice(["s", "h", "c", "d", "none"])
-        cards = rng.sample(DECK, PLAYERS * n)
-        hands = [cards[k * n:(k + 1) * n] for k in range(PLAYERS)]
+        deal = random_deal(rng)
+        n, dealer, trump, hands = deal
         stage = rng.randrange(PLAYERS + PLAYERS * n)
         bids = random_bids(rng, min(stage, PLAYERS), n)
         plays, left, leader, trick = [], [list(h) for h in hands], (dealer + 1) % PLAYERS, []
@@ -83,13 +94,7 @@ def mid_round():
             if len(trick) == PLAYERS:
                 leader, trick = trick_winner(trick, trump), []
         seat = (dealer + 1 + stage) % PLAYERS if stage < PLAYERS else (leader + len(trick)) % PLAYERS
-        state = {"players": PLAYERS, "cards": n, "dealer": dealer, "trump": trump,
-                 "hands": [h if s == seat else None for s, h in enumerate(hands)]}
-        if bids:
-            state["bids"] = bids
-        if plays:
-            state["plays"] = plays
-        out.append({"id": f"mid{i}", "request": "act", "state": state, "seat": seat})
+        out.append(act_request(f"mid{i}", deal, seat, bids, plays))
     return out
 
 
