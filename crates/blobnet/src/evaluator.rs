@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use crate::encode::{encode, mask_row, FEATURES};
-use game::ACTIONS;
+use crate::host_net::HostNet;
 use crate::net::{BlobNet, ROW, TRICK_CLASSES, VALUES};
+use game::ACTIONS;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use game::{GameContext, Round};
@@ -35,9 +36,9 @@ pub struct NetEvaluator<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,
     host: HostSide,
-    /// On the CPU backend, the input layer computed on the host from each row's nonzero
-    /// features (see [`HostInputLayer`]); on a device, the dense product runs there.
-    input_layer: Option<HostInputLayer>,
+    /// On the CPU backend, the forward pass on the host (see [`HostNet`]); on a device, the
+    /// backend's.
+    host_net: Option<HostNet>,
     /// Time spent in `evaluate` and positions evaluated, for throughput reports.
     pub busy: Duration,
     pub positions: u64,
@@ -48,14 +49,14 @@ impl<B: Backend> NetEvaluator<B> {
     /// An evaluator of a network trained on lone rounds.
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetEvaluator<B> {
         let on_cpu = std::any::TypeId::of::<B>() == std::any::TypeId::of::<crate::CpuBackend>();
-        let input_layer = on_cpu.then(|| HostInputLayer::of(&net));
-        NetEvaluator { net, device, host: HostSide::new(ValueHead::Round), input_layer, busy: Duration::ZERO, positions: 0, calls: 0 }
+        let host_net = on_cpu.then(|| HostNet::of(&net));
+        NetEvaluator { net, device, host: HostSide::new(ValueHead::Round), host_net, busy: Duration::ZERO, positions: 0, calls: 0 }
     }
 
-    /// Compute the input layer as the dense product on the backend even on the CPU (the
-    /// device path; `blob bench selfplay` compares the two in one run).
-    pub fn with_dense_input(self) -> NetEvaluator<B> {
-        NetEvaluator { input_layer: None, ..self }
+    /// Run the forward pass on the Burn backend even on the CPU (the device path; `blob bench
+    /// selfplay` compares the two in one run).
+    pub fn on_backend(self) -> NetEvaluator<B> {
+        NetEvaluator { host_net: None, ..self }
     }
 
     pub fn with_value_head(self, head: ValueHead) -> NetEvaluator<B> {
@@ -64,53 +65,6 @@ impl<B: Backend> NetEvaluator<B> {
 
     pub fn net(&self) -> &BlobNet<B> {
         &self.net
-    }
-}
-
-/// The network's input layer on the host. An encoded row has a few dozen nonzero features of
-/// 1,447 (cards are one-hot, most seat blocks empty), so summing their weight rows costs a
-/// few percent of the dense product the CPU backend would otherwise compute: on the CPU that
-/// product was the largest part of an evaluation (BENCHMARKS.md).
-struct HostInputLayer {
-    /// `[FEATURES, width]`, row-major.
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-}
-
-impl HostInputLayer {
-    fn of<B: Backend>(net: &BlobNet<B>) -> HostInputLayer {
-        let (weight, bias) = net.input_layer();
-        HostInputLayer { weight, bias }
-    }
-
-    fn width(&self) -> usize {
-        self.bias.len()
-    }
-
-    /// The input layer's output `[n, width]` for the batch, each row encoded into a scratch
-    /// row of its thread; and the legal-action masks.
-    fn embed(&self, batch: &[Leaf], game_of: impl Fn(&Leaf) -> Option<GameContext> + Sync) -> (Vec<f32>, Vec<f32>) {
-        let width = self.width();
-        let mut embedded = vec![0.0; batch.len() * width];
-        let mut masks = vec![0.0; batch.len() * ACTIONS];
-        embedded
-            .par_chunks_mut(width)
-            .zip(masks.par_chunks_mut(ACTIONS))
-            .zip(batch.par_iter())
-            .for_each_init(
-                || vec![0.0; FEATURES],
-                |row, ((out, mask), leaf)| {
-                    encode(&leaf.info, game_of(leaf).as_ref(), leaf.hands.as_ref(), row);
-                    mask_row(leaf.legal.mask, mask);
-                    out.copy_from_slice(&self.bias);
-                    for (x, weights) in row.iter().zip(self.weight.chunks_exact(width)) {
-                        if *x != 0.0 {
-                            out.iter_mut().zip(weights).for_each(|(o, w)| *o += x * w);
-                        }
-                    }
-                },
-            );
-        (embedded, masks)
     }
 }
 
@@ -272,13 +226,10 @@ where
     fn evaluate(&mut self, batch: &[Leaf], out: &mut [Evaluation]) {
         let start = Instant::now();
         let n = batch.len();
-        let rows = match &self.input_layer {
-            Some(layer) => {
+        let rows = match &self.host_net {
+            Some(host_net) => {
                 let head = self.host.head;
-                let (embedded, masks) = layer.embed(batch, |leaf| HostSide::context(head, leaf));
-                let embedded = Tensor::from_data(TensorData::new(embedded, [n, layer.width()]), &self.device);
-                let legal = Tensor::from_data(TensorData::new(masks, [n, ACTIONS]), &self.device);
-                self.net.predict_rows_embedded(embedded, legal)
+                host_net.predict_rows(batch, |leaf| HostSide::context(head, leaf))
             }
             None => {
                 let EncodedBatch { features, masks } = self.host.encode(batch);
@@ -299,13 +250,37 @@ mod tests {
     use super::*;
     use game::{Action, Card, CardSet, Suit, MAX_PLAYERS};
 
-    /// The CPU backend's evaluator computes the input layer on the host from the nonzero
-    /// features; the dense product on the backend gives the same outputs.
+    /// The CPU backend's evaluator runs the forward pass on the host; the backend's gives the
+    /// same outputs, with and without a tricks head, on batches of more than one block of rows.
     #[test]
-    fn the_host_input_layer_gives_the_dense_networks_outputs() {
-        let device = crate::CpuDevice::default();
-        <crate::CpuBackend as Backend>::seed(&device, 5);
-        let net = crate::BlobNetConfig::tiny().init::<crate::CpuBackend>(&device);
+    fn host_net_matches_the_backend() {
+        for tricks_head in [false, true] {
+            let device = crate::CpuDevice::default();
+            <crate::CpuBackend as Backend>::seed(&device, 5);
+            let config = crate::BlobNetConfig { tricks_head, ..crate::BlobNetConfig::tiny() };
+            let net = config.init::<crate::CpuBackend>(&device);
+            // Trained-looking weights: layer norms and biases away from their 1 / 0 start.
+            let net = perturbed(net, &device);
+            for head in [ValueHead::Round, ValueHead::Game { expected_round_score: 0.4 }] {
+                host_net_matches_the_backend_on(net.clone(), device, head);
+            }
+        }
+    }
+
+    fn perturbed(net: crate::BlobNet<crate::CpuBackend>, device: &crate::CpuDevice) -> crate::BlobNet<crate::CpuBackend> {
+        use burn::module::{Module, ModuleMapper, Param};
+        struct Jitter<'a>(&'a crate::CpuDevice);
+        impl ModuleMapper<crate::CpuBackend> for Jitter<'_> {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<crate::CpuBackend, D>>) -> Param<Tensor<crate::CpuBackend, D>> {
+                let (id, tensor, mapper) = param.consume();
+                let noise = Tensor::random(tensor.shape(), burn::tensor::Distribution::Normal(0.0, 0.3), self.0);
+                Param::from_mapped_value(id, tensor + noise, mapper)
+            }
+        }
+        net.map(&mut Jitter(device))
+    }
+
+    fn host_net_matches_the_backend_on(net: crate::BlobNet<crate::CpuBackend>, device: crate::CpuDevice, head: ValueHead) {
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(8);
         let mut leaves = Vec::new();
         for deal in 0..40 {
@@ -317,9 +292,10 @@ mod tests {
             leaves.push(Leaf::of_info(round.info_set(round.to_act())));
             leaves.push(Leaf::in_world(&round, None));
         }
-        let mut host = NetEvaluator::new(net.clone(), device);
-        assert!(host.input_layer.is_some(), "the CPU backend runs the input layer on the host");
-        let mut dense = NetEvaluator::new(net, device).with_dense_input();
+        assert!(leaves.len() > 64, "more than one block of rows");
+        let mut host = NetEvaluator::new(net.clone(), device).with_value_head(head);
+        assert!(host.host_net.is_some(), "the CPU backend runs the forward pass on the host");
+        let mut dense = NetEvaluator::new(net, device).with_value_head(head).on_backend();
         let mut out_host = vec![Evaluation::default(); leaves.len()];
         let mut out_dense = out_host.clone();
         host.evaluate(&leaves, &mut out_host);

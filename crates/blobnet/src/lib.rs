@@ -16,6 +16,7 @@ mod device;
 mod encode;
 mod evaluator;
 pub mod files;
+mod host_net;
 mod loss;
 mod net;
 

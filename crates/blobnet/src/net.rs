@@ -28,6 +28,9 @@ pub const TRICKS: usize = VALUES * TRICK_CLASSES;
 /// log-probability of an illegal action is 0, not NaN; exp of it underflows to exactly 0.
 const ILLEGAL_LOGIT: f32 = -1.0e9;
 
+/// Every layer normalisation's epsilon (Burn's default), shared with the host forward pass.
+pub(crate) const LAYER_NORM_EPSILON: f64 = 1e-5;
+
 /// Largest sizes a config may ask for (far past anything trainable here; they stop a typo
 /// from reaching the allocator).
 pub const MAX_D_MODEL: usize = 4096;
@@ -147,7 +150,7 @@ impl BlobNetConfig {
         }
         let (d, f) = (self.d_model, self.ffn);
         let linear = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
-        let norm = || LayerNormConfig::new(d).init(device);
+        let norm = || LayerNormConfig::new(d).with_epsilon(LAYER_NORM_EPSILON).init(device);
         let net = BlobNet {
             input: linear(FEATURES, d),
             input_norm: norm(),
@@ -189,12 +192,12 @@ impl<B: Backend> ModuleVisitor<B> for Materialise {
 /// attention weights are all 1 and Q and K drop out: attention is exactly `W_o W_v x`.
 #[derive(Module, Debug)]
 pub struct Block<B: Backend> {
-    attn_norm: LayerNorm<B>,
-    attn_value: Linear<B>,
-    attn_out: Linear<B>,
-    ffn_norm: LayerNorm<B>,
-    ffn_in: Linear<B>,
-    ffn_out: Linear<B>,
+    pub(crate) attn_norm: LayerNorm<B>,
+    pub(crate) attn_value: Linear<B>,
+    pub(crate) attn_out: Linear<B>,
+    pub(crate) ffn_norm: LayerNorm<B>,
+    pub(crate) ffn_in: Linear<B>,
+    pub(crate) ffn_out: Linear<B>,
 }
 
 impl<B: Backend> Block<B> {
@@ -210,8 +213,8 @@ impl<B: Backend> Block<B> {
 /// Per relative seat, logits over the tricks it ends the round with.
 #[derive(Module, Debug)]
 pub struct TricksHead<B: Backend> {
-    hidden: Linear<B>,
-    out: Linear<B>,
+    pub(crate) hidden: Linear<B>,
+    pub(crate) out: Linear<B>,
 }
 
 /// Everything the network computes for a batch (see [`BlobNet::forward_all`]).
@@ -227,15 +230,15 @@ pub struct Outputs<B: Backend> {
 /// The network. Input rows come from [`crate::encode()`].
 #[derive(Module, Debug)]
 pub struct BlobNet<B: Backend> {
-    input: Linear<B>,
-    input_norm: LayerNorm<B>,
-    blocks: Vec<Block<B>>,
-    final_norm: LayerNorm<B>,
-    policy_hidden: Linear<B>,
-    policy_out: Linear<B>,
-    value_hidden: Linear<B>,
-    value_out: Linear<B>,
-    tricks: Option<TricksHead<B>>,
+    pub(crate) input: Linear<B>,
+    pub(crate) input_norm: LayerNorm<B>,
+    pub(crate) blocks: Vec<Block<B>>,
+    pub(crate) final_norm: LayerNorm<B>,
+    pub(crate) policy_hidden: Linear<B>,
+    pub(crate) policy_out: Linear<B>,
+    pub(crate) value_hidden: Linear<B>,
+    pub(crate) value_out: Linear<B>,
+    pub(crate) tricks: Option<TricksHead<B>>,
     /// Kept so checkpoints can record the architecture they were saved from.
     #[module(skip)]
     config: BlobNetConfig,
@@ -256,13 +259,7 @@ impl<B: Backend> BlobNet<B> {
 
     /// [`BlobNet::forward`] with the tricks head's logits when the network has one.
     pub fn forward_all(&self, input: Tensor<B, 2>) -> Outputs<B> {
-        self.forward_embedded(self.input.forward(input))
-    }
-
-    /// [`BlobNet::forward_all`] from the input layer's output `[batch, d_model]` (see
-    /// [`BlobNet::input_layer`]).
-    pub fn forward_embedded(&self, embedded: Tensor<B, 2>) -> Outputs<B> {
-        let mut x = self.input_norm.forward(embedded);
+        let mut x = self.input_norm.forward(self.input.forward(input));
         for block in &self.blocks {
             x = block.forward(x);
         }
@@ -303,21 +300,6 @@ impl<B: Backend> BlobNet<B> {
     /// f32 (the evaluator's path).
     pub fn predict_rows(&self, input: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
         Self::rows(self.forward_all(input), legal)
-    }
-
-    /// [`BlobNet::predict_rows`] from the input layer's output `[batch, d_model]`.
-    pub fn predict_rows_embedded(&self, embedded: Tensor<B, 2>, legal: Tensor<B, 2>) -> Vec<f32> {
-        Self::rows(self.forward_embedded(embedded), legal)
-    }
-
-    /// The input layer on the host: its weight `[FEATURES, d_model]` row-major and its bias
-    /// `[d_model]`. An encoded row is mostly zeros, so `bias + sum of x_i * weight[i]` over
-    /// its nonzero features is far cheaper than the dense product (the evaluator's CPU path).
-    pub fn input_layer(&self) -> (Vec<f32>, Vec<f32>) {
-        let host = |data: burn::tensor::TensorData| data.iter::<f32>().collect::<Vec<f32>>();
-        let weight = host(self.input.weight.val().into_data());
-        let bias = self.input.bias.as_ref().map_or_else(|| vec![0.0; self.config.d_model], |b| host(b.val().into_data()));
-        (weight, bias)
     }
 
     fn rows(outputs: Outputs<B>, legal: Tensor<B, 2>) -> Vec<f32> {

@@ -6,7 +6,7 @@ use thiserror::Error;
 
 /// Upper bounds that keep the arena indices (`u32`) and allocations sane; far above any
 /// setting that makes sense for Blob.
-pub const MAX_WORLDS: u32 = 256;
+pub const MAX_WORLDS: u32 = 4096;
 pub const MAX_SIMULATIONS: u32 = 1_000_000;
 pub const MAX_LEAVES_PER_WAVE: u32 = 65_536;
 /// Most legal actions a position can have: the bids 0..=17 of a 3-player round of 17 cards

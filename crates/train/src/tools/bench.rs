@@ -135,10 +135,10 @@ impl BackendTask for SelfPlayTask {
         let at_mean = (mean.round() as usize).max(1);
         let alone = network_only(&mut net, &sample, at_mean);
         let replayed = replay_sizes(&mut net, &sample, &sizes);
-        // The same measurement with the input layer as a dense product on the backend (what
-        // the CPU computed before the host's sparse input layer, and what a device computes).
-        let mut dense = NetEvaluator::new(config.init::<B>(&device), device).with_dense_input();
-        let dense = network_only(&mut dense, &sample, at_mean);
+        // The same measurement with the forward pass on the Burn backend (what the CPU ran
+        // before the host's forward pass, and what a device runs).
+        let mut on_backend = NetEvaluator::new(config.init::<B>(&device), device).on_backend();
+        let on_backend = network_only(&mut on_backend, &sample, at_mean);
         let mut sizes = sizes;
         sizes.sort_unstable();
 
@@ -150,7 +150,7 @@ impl BackendTask for SelfPlayTask {
         out += &format!("encoding us/position: {:.2}\n", alone.encode_us);
         out += &format!("network-only batch: {at_mean}\n");
         out += &format!("network-only positions/s: {:.0}\n", alone.per_second);
-        out += &format!("network-only positions/s, dense input layer: {:.0}\n", dense.per_second);
+        out += &format!("network-only positions/s, forward pass on the Burn backend: {:.0}\n", on_backend.per_second);
         out += &format!("self-play / network-only: {:.3}\n", nn / alone.per_second);
         out += &format!("network-only positions/s at self-play's batch sizes: {replayed:.0}\n");
         Ok(out)
