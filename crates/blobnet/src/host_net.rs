@@ -1,7 +1,7 @@
 //! BlobNet's inference on the host, the CPU evaluator's path. Burn's CPU backend runs a forward
 //! pass as a chain of whole-batch operations, each a fresh allocation and a rayon fork-join;
-//! on a batch of a few thousand small rows that overhead, with the dense input product, took
-//! most of a move (BENCHMARKS.md). Here every thread takes whole blocks of rows through the
+//! on a batch of a few thousand small rows that overhead, with a scalar scan of each row for
+//! its nonzero features, took most of a move (BENCHMARKS.md). Here every thread takes whole blocks of rows through the
 //! network in its own scratch buffers: the input layer as a sum of the weight rows of each
 //! row's few nonzero features, then matrix products on cache-sized blocks.
 //! `host_net_matches_the_backend` holds it to [`BlobNet::predict_rows`].
