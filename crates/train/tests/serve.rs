@@ -213,12 +213,12 @@ fn the_agent_advises_and_reviews_the_persons_decisions() {
             "round_over" | "game_over" => break,
             _ if state["your_turn"] == true => {
                 let advice = server.ok("GET", &format!("/api/games/{id}/advice"), None);
-                let shares: f64 = advice["visits"].as_array().unwrap().iter().map(|v| v[1].as_f64().unwrap()).sum();
+                let shares: f64 = advice["shares"].as_array().unwrap().iter().map(|v| v[1].as_f64().unwrap()).sum();
                 assert!((shares - 1.0).abs() < 1e-4, "{advice}");
                 // The agent plays an action of the largest share (ties go either way).
                 let share = |v: &Value| v[1].as_f64().unwrap();
-                let largest = advice["visits"].as_array().unwrap().iter().map(share).fold(0.0, f64::max);
-                let chosen = advice["visits"].as_array().unwrap().iter().find(|v| v[0] == advice["action"]).map_or(0.0, share);
+                let largest = advice["shares"].as_array().unwrap().iter().map(share).fold(0.0, f64::max);
+                let chosen = advice["shares"].as_array().unwrap().iter().find(|v| v[0] == advice["action"]).map_or(0.0, share);
                 assert_eq!(chosen, largest, "{advice}");
                 let legal: Vec<&str> = state["legal"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
                 assert!(legal.contains(&advice["action"].as_str().unwrap()), "{advice} not in {legal:?}");

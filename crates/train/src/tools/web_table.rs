@@ -103,8 +103,9 @@ pub struct ReviewedDecision {
 #[derive(Clone, Debug, Serialize)]
 pub struct Advice {
     pub action: String,
-    /// (action, the search policy's share), largest first (for PUCT the share of the visits).
-    pub visits: Vec<(String, f32)>,
+    /// (action, the search policy's share), largest first (for PUCT the share of the visits,
+    /// for rollouts the softmax of the mean playout scores).
+    pub shares: Vec<(String, f32)>,
     /// The acting seat's expected round score, as a fraction of 10 + n (None when forced).
     pub value: Option<f32>,
 }
@@ -379,13 +380,13 @@ impl WebTable {
         }
         let decision = agent.act_in(&self.round.info_set(self.spec.seat), self.context())?;
         let search = decision.search.as_ref().ok_or(TableError::NoAgent)?;
-        let mut visits: Vec<(String, f32)> = if search.forced {
+        let mut shares: Vec<(String, f32)> = if search.forced {
             vec![(decision.action.short(), 1.0)]
         } else {
             search.policy.iter().map(|&(a, p)| (a.short(), p)).collect()
         };
-        visits.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(Advice { action: decision.action.short(), visits, value: search.value })
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(Advice { action: decision.action.short(), shares, value: search.value })
     }
 
     /// The game so far as a record of `docs/formats.md`: a game record for whole games (the
