@@ -50,6 +50,7 @@
 mod config;
 mod driver;
 mod evaluator;
+mod play_model;
 mod search;
 mod tree;
 
@@ -58,4 +59,5 @@ pub use config::{
 };
 pub use driver::{BatchedSearcher, SearchStats, HISTOGRAM_BUCKETS};
 pub use evaluator::{hands_of, uniform_policy, Evaluation, Evaluator, Leaf, RolloutEvaluator, UniformEvaluator};
+pub use play_model::{PlayModel, TRUSTED_ACCURACY};
 pub use search::{Search, SearchError, SearchResult};

@@ -5,6 +5,8 @@
 //! (`leaves`) and takes their evaluations back (`step`), so that a driver can evaluate the
 //! leaves of many searches in one batch.
 
+use std::sync::Arc;
+
 use game::{Action, Actions, CardSet, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,6 +15,7 @@ use thiserror::Error;
 
 use crate::config::{ConfigError, SearchConfig, SearchKind};
 use crate::evaluator::{Evaluation, Leaf};
+use crate::play_model::PlayModel;
 use crate::tree::{Descent, Tree, ROOT};
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -153,6 +156,8 @@ pub struct Search {
     /// Candidate worlds of a rollout search that infers hands from bids.
     candidates: Vec<Round>,
     halving: Option<Halving>,
+    /// Plays the other seats' cards in the playouts where it predicts them (else the network).
+    play_model: Option<Arc<PlayModel>>,
     /// Per root action index: finished playouts and the sum of the searcher's scaled scores.
     playout_counts: [u32; ACTIONS],
     playout_sums: [f32; ACTIONS],
@@ -205,6 +210,7 @@ impl Search {
             playouts: Vec::new(),
             candidates: Vec::new(),
             halving: None,
+            play_model: None,
             playout_counts: [0; ACTIONS],
             playout_sums: [0.0; ACTIONS],
             result: None,
@@ -231,6 +237,13 @@ impl Search {
         // Built here so that an inconsistent information set is an error of `new`.
         search.stage = Stage::New(Box::new(Determinizer::new(info)?));
         Ok(search)
+    }
+
+    /// Let `model` play the other seats' cards in this search's playouts wherever it predicts
+    /// them (a rollout search; the network plays the rest).
+    pub fn with_play_model(mut self, model: Option<Arc<PlayModel>>) -> Search {
+        self.play_model = model;
+        self
     }
 
     /// Sample the worlds (the first step).
@@ -506,13 +519,31 @@ impl Search {
     }
 
     /// Hand out one leaf per running playout, or finish when none is left. A playout's leaf is
-    /// the information set of the seat to act in it: each seat plays from what it sees.
+    /// the information set of the seat to act in it: each seat plays from what it sees. With a
+    /// play model, the other seats first play the cards it predicts (from their own view of
+    /// the world, as the network would), until the searcher or an unpredicted decision is next.
     fn playout_wave(&mut self, counters: &mut WaveCounters) {
         // A halving phase may end at once (playouts of a last trick are scored as they start).
-        while self.playouts.is_empty() {
-            if !self.next_halving_phase(counters) {
-                self.finish();
-                return;
+        loop {
+            while self.playouts.is_empty() {
+                if !self.next_halving_phase(counters) {
+                    self.finish();
+                    return;
+                }
+            }
+            let Some(model) = &self.play_model else { break };
+            let observer = self.info.observer();
+            for playout in &mut self.playouts {
+                let round = &mut playout.round;
+                while !round.is_over() && round.to_act() != observer {
+                    let Some(card) = model.predict(round) else { break };
+                    round.apply_legal(Action::Play(card));
+                    crate::tree::play_forced(round);
+                }
+            }
+            self.retire_finished_playouts(counters);
+            if !self.playouts.is_empty() {
+                break;
             }
         }
         for (index, playout) in self.playouts.iter().enumerate() {
@@ -848,6 +879,47 @@ mod tests {
         // The root values: seat 3 makes its bid (11/11), the dealer mostly does too (10/11).
         let values = search.result().unwrap().root_values.unwrap();
         assert!(values[3] > 0.85 && values[0] > 0.6, "{values:?}");
+    }
+
+    #[test]
+    fn a_play_model_plays_the_other_seats_where_it_predicts_them() {
+        let mut model = PlayModel::default();
+        for (end, actions) in crate::play_model::tests::rounds_of(&mut game::HeuristicBot, 400, 1) {
+            model.observe_round(&end, &actions, |_| true);
+        }
+        let model = Arc::new(model);
+        let config = SearchConfig { worlds: 16, kind: SearchKind::Rollout, ..SearchConfig::default().for_play() };
+        let (mut with, mut without) = (0, 0);
+        for seed in 0..8 {
+            // The first decision of the card play, the bids made by the heuristic.
+            let mut round = dealt(4, 6, seed);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            while round.phase() == Phase::Bidding {
+                let action = game::Bot::act(&mut game::HeuristicBot, &round.info_set(round.to_act()), &mut rng);
+                round.apply_legal(action);
+            }
+            let info = round.info_set(round.to_act());
+            for (learnt, leaves) in [(true, &mut with), (false, &mut without)] {
+                let mut search = Search::new(&info, &config, seed).unwrap().with_play_model(learnt.then(|| model.clone()));
+                let mut counters = WaveCounters::default();
+                search.advance(&mut counters);
+                while !search.is_done() {
+                    for leaf in search.leaves() {
+                        // The network is asked only for the searcher's decisions and those the
+                        // model does not predict.
+                        let other = leaf.info.observer() != info.observer();
+                        assert!(!(learnt && other && model.predict(leaf.info.view()).is_some()), "seed {seed}");
+                    }
+                    *leaves += search.leaves().len();
+                    let mut out = vec![Evaluation::default(); search.leaves().len()];
+                    Highest.evaluate(search.leaves(), &mut out);
+                    search.absorb(&out, &mut counters);
+                    search.advance(&mut counters);
+                }
+                assert!(search.result().is_some());
+            }
+        }
+        assert!(with * 2 < without, "{with} leaves with the model, {without} without");
     }
 
     /// Every seat's policy prefers its legal action of highest index.

@@ -2,8 +2,10 @@
 //! searching agents (sharing batched network calls through the MCTS driver) or by baseline
 //! bots. Self-play, evaluation matches and the arena all run through here.
 
-use game::{Bot, CardSet, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
-use mcts::{BatchedSearcher, Evaluator, Search, SearchConfig, SearchResult, SearchStats};
+use std::sync::Arc;
+
+use game::{Action, Bot, CardSet, Game, GameContext, InfoSet, Round, Schedule, MAX_PLAYERS};
+use mcts::{BatchedSearcher, Evaluator, PlayModel, Search, SearchConfig, SearchResult, SearchStats};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -11,8 +13,9 @@ use crate::seed::derive_seed;
 
 /// Who plays a seat.
 pub enum Player<'a> {
-    /// Search with this evaluator.
-    Agent { search: SearchConfig, evaluator: &'a mut dyn Evaluator },
+    /// Search with this evaluator; `play_model`, when given, plays the other seats' cards in
+    /// the playouts of a rollout search wherever it predicts them.
+    Agent { search: SearchConfig, evaluator: &'a mut dyn Evaluator, play_model: Option<Arc<PlayModel>> },
     Bot(Box<dyn Bot + Send + 'a>),
 }
 
@@ -64,6 +67,8 @@ pub struct Played {
     pub deal: usize,
     /// The finished rounds in order: one for a lone round, the whole schedule for a game.
     pub rounds: Vec<Round>,
+    /// Each round's actions (every seat's bids and cards) in order.
+    pub actions: Vec<Vec<Action>>,
     /// Examples from agent decisions (empty unless recording).
     pub examples: Vec<Example>,
 }
@@ -90,12 +95,16 @@ struct UnscoredExample {
 
 struct OpenTable {
     deal: usize,
+    /// The deal's number for seeding: `deal` plus the first deal's number (`play_deals_from`).
+    number: u64,
     seed: u64,
     progress: Progress,
     rng: ChaCha8Rng,
     pending: Vec<UnscoredExample>,
     /// Decisions taken at this table, over all rounds of a game.
     decisions: u64,
+    /// Each round's actions so far, the current round's last.
+    actions: Vec<Vec<Action>>,
 }
 
 /// The dealing of round `index` of a game dealt from `dealing`.
@@ -104,7 +113,7 @@ fn dealing_rng(seed: u64, dealing: u64, index: usize) -> ChaCha8Rng {
 }
 
 impl OpenTable {
-    fn start(deals: &[Deal], deal: usize, seed: u64) -> OpenTable {
+    fn start(deals: &[Deal], deal: usize, first: usize, seed: u64) -> OpenTable {
         let progress = match &deals[deal].dealt {
             Dealt::Round(round) => Progress::Round(*round),
             Dealt::Game { schedule, dealing } => Progress::Game {
@@ -113,13 +122,16 @@ impl OpenTable {
                 finished: Vec::new(),
             },
         };
+        let number = (first + deal) as u64;
         OpenTable {
             deal,
+            number,
             seed,
             progress,
-            rng: ChaCha8Rng::seed_from_u64(derive_seed(seed, &[deal as u64, 0])),
+            rng: ChaCha8Rng::seed_from_u64(derive_seed(seed, &[number, 0])),
             pending: Vec::new(),
             decisions: 0,
+            actions: vec![Vec::new()],
         }
     }
 
@@ -151,17 +163,29 @@ impl OpenTable {
             Progress::Round(_) => false,
             Progress::Game { game, dealing, finished } => {
                 finished.push(*game.round());
-                game.next_round(&mut dealing_rng(self.seed, *dealing, game.round_index() + 1))
+                let next = game.next_round(&mut dealing_rng(self.seed, *dealing, game.round_index() + 1));
+                if next {
+                    self.actions.push(Vec::new());
+                }
+                next
             }
         }
     }
 
     /// The search of the decision now to be taken. Its seed depends only on the deal and the
     /// decision's number, never on batching or timing: that is what keeps runs reproducible.
-    fn search(&self, config: &SearchConfig, seed: u64) -> Result<Search, mcts::SearchError> {
+    fn search(&self, config: &SearchConfig, play_model: &Option<Arc<PlayModel>>, seed: u64) -> Result<Search, mcts::SearchError> {
         let round = self.round();
         let info = round.info_set(round.to_act());
-        Search::with_context(&info, self.context(), config, derive_seed(seed, &[self.deal as u64, 1 + self.decisions]))
+        let search = Search::with_context(&info, self.context(), config, derive_seed(seed, &[self.number, 1 + self.decisions]))?;
+        Ok(search.with_play_model(play_model.clone()))
+    }
+
+    /// Play `action` in the current round and log it.
+    fn play(&mut self, action: Action) -> Result<(), game::RuleError> {
+        self.round_mut().apply(action)?;
+        self.actions.last_mut().expect("a table logs its current round").push(action);
+        Ok(())
     }
 
     /// Play a search's decision, keeping it as an example when recording.
@@ -175,7 +199,7 @@ impl OpenTable {
                 policy: result.policy.to_vec(),
             });
         }
-        self.round_mut().apply(result.action).expect("search plays legal actions");
+        self.play(result.action).expect("search plays legal actions");
         self.decisions += 1;
     }
 }
@@ -211,7 +235,7 @@ impl<'a> BotSeats<'_, 'a> {
                 let seat = table.round().to_act();
                 let Some(bot) = self.bot(lineup[seat]) else { return Some(lineup[seat]) };
                 let action = bot.act(&table.round().info_set(seat), &mut table.rng);
-                table.round_mut().apply(action).expect("bots play legal actions");
+                table.play(action).expect("bots play legal actions");
             }
             if !table.next_round() {
                 return None;
@@ -236,6 +260,23 @@ pub fn play_deals(
     concurrent: usize,
     seed: u64,
     record: bool,
+    on_done: impl FnMut(&Played),
+) -> Result<(Vec<Played>, SearchStats), mcts::SearchError> {
+    play_deals_from(deals, 0, players, searcher, concurrent, seed, record, on_done)
+}
+
+/// [`play_deals`] for deals numbered from `first` in a longer run of deals played a part at a
+/// time: each deal's randomness is seeded by its number, so playing the run in parts makes
+/// the same choices as playing it at once.
+#[allow(clippy::too_many_arguments)]
+pub fn play_deals_from(
+    deals: &[Deal],
+    first: usize,
+    players: &mut [Player],
+    searcher: &mut BatchedSearcher,
+    concurrent: usize,
+    seed: u64,
+    record: bool,
     mut on_done: impl FnMut(&Played),
 ) -> Result<(Vec<Played>, SearchStats), mcts::SearchError> {
     let mut stats = SearchStats::default();
@@ -252,7 +293,7 @@ pub fn play_deals(
         {
             let mut everyone = BotSeats { before: players, after: &mut [] };
             while tables.len() < concurrent && next < deals.len() {
-                let mut table = OpenTable::start(deals, next, seed);
+                let mut table = OpenTable::start(deals, next, first, seed);
                 next += 1;
                 match everyone.advance(&mut table, deals) {
                     Some(_) => tables.push(Some(table)),
@@ -265,7 +306,7 @@ pub fn play_deals(
         }
         for index in 0..players.len() {
             let (before, rest) = players.split_at_mut(index);
-            let Some((Player::Agent { search: config, evaluator }, after)) = rest.split_first_mut() else { continue };
+            let Some((Player::Agent { search: config, evaluator, play_model }, after)) = rest.split_first_mut() else { continue };
             let mut others = BotSeats { before, after };
             let waiting: Vec<usize> = (0..tables.len())
                 .filter(|&t| {
@@ -277,7 +318,7 @@ pub fn play_deals(
             }
             let mut searches = waiting
                 .iter()
-                .map(|&t| tables[t].as_ref().expect("filtered on live tables").search(config, seed))
+                .map(|&t| tables[t].as_ref().expect("filtered on live tables").search(config, play_model, seed))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut failure = None;
             let refill = |slot: usize, result: &SearchResult| -> Option<Search> {
@@ -287,7 +328,7 @@ pub fn play_deals(
                 loop {
                     match others.advance(&mut table, deals) {
                         Some(player) => {
-                            let search = (player == index).then(|| table.search(config, seed));
+                            let search = (player == index).then(|| table.search(config, play_model, seed));
                             tables[t] = Some(table);
                             return match search? {
                                 Ok(search) => Some(search),
@@ -302,7 +343,7 @@ pub fn play_deals(
                             if next == deals.len() {
                                 return None;
                             }
-                            table = OpenTable::start(deals, next, seed);
+                            table = OpenTable::start(deals, next, first, seed);
                             next += 1;
                         }
                     }
@@ -337,7 +378,7 @@ fn finish(table: OpenTable) -> Played {
             Example { info, game, hands: Some(hands), policy, values, tricks }
         })
         .collect();
-    Played { deal: table.deal, rounds, examples }
+    Played { deal: table.deal, rounds, actions: table.actions, examples }
 }
 
 /// Value targets by absolute seat for a decision in round `from` of the finished `rounds`:

@@ -7,17 +7,18 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::str::FromStr;
 
 use anyhow::Context;
 use game::{Bot, HeuristicBot, PimcBot, RandomBot, Round, TRUMP_CYCLE};
-use mcts::{BatchedSearcher, DriverConfig, OpponentModel, SearchConfig};
+use mcts::{BatchedSearcher, DriverConfig, OpponentModel, PlayModel, SearchConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{load_cpu_evaluator, SearchSpec};
-use crate::deals::{play_deals, Deal, Player, Dealt};
+use crate::deals::{play_deals, play_deals_from, Deal, Dealt, Played, Player};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -252,15 +253,59 @@ pub struct ArenaOptions {
     pub c_puct: Option<f32>,
     /// How the other seats choose in network entrants' worlds (`None`: the search default).
     pub opponent_model: Option<OpponentModel>,
+    /// Network entrants learn the other seats' card play as the arena goes (a `PlayModel`
+    /// each, from the seats not their own), in blocks of [`LEARNING_BLOCK`] deals.
+    pub learn_opponents: bool,
     pub deals: usize,
     pub seed: u64,
     pub concurrent: usize,
 }
 
+/// Deals (each with all its seat rotations) played between two updates of the learnt models
+/// of the other seats' play (`ArenaOptions::learn_opponents`): each block's searches use what
+/// the blocks before it showed, so the results do not depend on the batching.
+pub const LEARNING_BLOCK: usize = 25;
+
 /// Seat lineups of one deal: rotation r puts entrant (seat + r) mod E in each seat, so over the
 /// E rotations every entrant takes every seat exactly once.
 fn rotations(entrants: usize, players: usize) -> Vec<Vec<usize>> {
     (0..entrants).map(|r| (0..players).map(|seat| (seat + r) % entrants).collect()).collect()
+}
+
+/// Play `deals` in blocks of [`LEARNING_BLOCK`] deals x `rotations`, each network entrant
+/// learning the card play of the seats not its own from every finished block and searching
+/// the next with it. Returns the deals played and each network entrant's model at the end.
+fn play_learning_opponents(
+    deals: &[Deal],
+    rotations: usize,
+    players: &mut [Player],
+    searcher: &mut BatchedSearcher,
+    options: &ArenaOptions,
+) -> anyhow::Result<(Vec<Played>, Vec<(usize, PlayModel)>)> {
+    let mut models: Vec<(usize, PlayModel)> =
+        (0..players.len()).filter(|&p| matches!(players[p], Player::Agent { .. })).map(|p| (p, PlayModel::default())).collect();
+    let mut played = Vec::with_capacity(deals.len());
+    let block = LEARNING_BLOCK * rotations;
+    for (index, part) in deals.chunks(block).enumerate() {
+        for (player, model) in &models {
+            if let Player::Agent { play_model, .. } = &mut players[*player] {
+                *play_model = Some(Arc::new(model.clone()));
+            }
+        }
+        let first = index * block;
+        let (mut results, _) = play_deals_from(part, first, players, searcher, options.concurrent, options.seed, false, |_| {})?;
+        for result in &mut results {
+            let lineup = &part[result.deal].lineup;
+            for (player, model) in &mut models {
+                for (end, actions) in result.rounds.iter().zip(&result.actions) {
+                    model.observe_round(end, actions, |seat| lineup[seat] != *player);
+                }
+            }
+            result.deal += first;
+        }
+        played.extend(results);
+    }
+    Ok((played, models))
 }
 
 /// Play the tournament and return the report.
@@ -297,6 +342,7 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
                     }
                 },
                 evaluator: nets.next().expect("one evaluator per network entrant"),
+                play_model: None,
             },
         })
         .collect();
@@ -314,7 +360,11 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     // Room for a few searches of the largest entrant in each batch.
     let largest = players.iter().filter_map(|p| match p { Player::Agent { search, .. } => Some(search.largest_wave()), Player::Bot(_) => None }).max();
     let mut searcher = BatchedSearcher::new(DriverConfig::holding(4, largest.unwrap_or(0)))?;
-    let (played, _) = play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?;
+    let (played, learnt) = if options.learn_opponents {
+        play_learning_opponents(&deals, lineups.len(), &mut players, &mut searcher, options)?
+    } else {
+        (play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?.0, Vec::new())
+    };
 
     let e = entrants.len();
     let mut scores = vec![Vec::new(); e];
@@ -404,6 +454,14 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
         let (mean, ci) = mean_ci(tables);
         format!("{mean:+.2} ± {ci:.2}")
     })?;
+    for (player, model) in &learnt {
+        writeln!(
+            report,
+            "learnt play of the other seats, entrant {player}: {} plays seen, {} of 9 situations predicted",
+            model.plays(),
+            model.trusted_situations()
+        )?;
+    }
     Ok(report)
 }
 

@@ -27,9 +27,9 @@ fn play(deals: &[Deal], concurrent: usize, driver: DriverConfig) -> Vec<(Round, 
     let mut first = UniformEvaluator { value: 0.5 };
     let mut second = UniformEvaluator { value: 0.2 };
     let mut players = [
-        Player::Agent { search, evaluator: &mut first },
+        Player::Agent { search, evaluator: &mut first, play_model: None },
         Player::Bot(Box::new(HeuristicBot)),
-        Player::Agent { search, evaluator: &mut second },
+        Player::Agent { search, evaluator: &mut second, play_model: None },
     ];
     let mut searcher = BatchedSearcher::new(driver).unwrap();
     let mut finished = 0;

@@ -97,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 game: args.game,
                 c_puct: args.c_puct,
                 opponent_model: args.opponent_model,
+                learn_opponents: args.learn_opponents,
                 deals: args.deals,
                 seed: args.seed,
                 concurrent: args.concurrent,
@@ -245,6 +246,11 @@ struct ArenaArgs {
     /// default: the search's own.
     #[arg(long)]
     opponent_model: Option<mcts::OpponentModel>,
+    /// Network entrants learn the other seats' card play as the arena goes and let it play
+    /// those seats in their rollouts where it predicts them (deals in blocks of 25, each
+    /// block searched with what the blocks before it showed).
+    #[arg(long)]
+    learn_opponents: bool,
     /// Deals (rounds, or games with --game); each is played once per seat rotation.
     #[arg(long, default_value_t = 200)]
     deals: usize,

@@ -257,7 +257,7 @@ where
     let mut evaluator = NetEvaluator::new(net, device.clone()).with_value_head(value_head(config, expected_round_score));
     let started = Instant::now();
     let (played, stats) = {
-        let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator }];
+        let mut players = [Player::Agent { search: config.search, evaluator: &mut evaluator, play_model: None }];
         play_deals(deals, &mut players, searcher, config.selfplay.concurrent, seed, true, |_| bar.inc(1))?
     };
     let rounds: usize = played.iter().map(|p| p.rounds.len()).sum();
@@ -452,7 +452,7 @@ where
     let bots: [(&str, Box<dyn game::Bot + Send>); 3] =
         [("heuristic", Box::new(HeuristicBot)), ("pimc", Box::new(PimcBot::default())), ("random", Box::new(RandomBot))];
     for (name, bot) in bots {
-        let mut players = [Player::Agent { search: e.search, evaluator: &mut agent }, Player::Bot(bot)];
+        let mut players = [Player::Agent { search: e.search, evaluator: &mut agent, play_model: None }, Player::Bot(bot)];
         results.push(play_match(name, &deals, &mut players, searcher, concurrent, seed)?);
     }
     if e.against_iterations_ago > 0 && iteration > e.against_iterations_ago {
@@ -460,8 +460,8 @@ where
         let net = blobnet::load_net::<B::InnerBackend>(&config.net, run.snapshot(earlier), device)?;
         let mut opponent = NetEvaluator::new(net, device.clone()).with_value_head(head);
         let mut players = [
-            Player::Agent { search: e.search, evaluator: &mut agent },
-            Player::Agent { search: e.search, evaluator: &mut opponent },
+            Player::Agent { search: e.search, evaluator: &mut agent, play_model: None },
+            Player::Agent { search: e.search, evaluator: &mut opponent, play_model: None },
         ];
         results.push(play_match(&format!("iter-{earlier}"), &deals, &mut players, searcher, concurrent, seed)?);
     }

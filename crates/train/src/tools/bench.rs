@@ -175,7 +175,7 @@ fn play_reference(
         .map(|round| Deal { dealt: Dealt::Round(round), lineup: vec![0; PLAYERS] })
         .collect();
     let start = Instant::now();
-    let mut players = [Player::Agent { search, evaluator }];
+    let mut players = [Player::Agent { search, evaluator, play_model: None }];
     let (_, stats) =
         play_deals(&deals, &mut players, &mut searcher, options.concurrent, derive_seed(options.setup.seed, &[2]), false, |_| {})?;
     Ok((search, start.elapsed().as_secs_f64(), stats))
