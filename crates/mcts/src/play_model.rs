@@ -11,6 +11,12 @@
 //! seen moves the weights one gradient step up that play's likelihood. The model knows no bot's
 //! code; a player whose choices these features do not capture stays unpredicted, and the
 //! network plays for it.
+//!
+//! Bids are a linear regression of the bid on the bidder's hand (honours and lengths, trumps
+//! apart, with no-trump rounds apart), fitted by least squares to the bids seen. Where the
+//! nearest legal bid to its estimate has been the real bid often enough, it also bids for the
+//! other seats in the playouts and weighs the sampled worlds by how likely each other seat's
+//! bid is from its hand there (a normal law around the estimate, as wide as the misses seen).
 
 use game::{beats, Action, Card, CardSet, Phase, Round};
 
@@ -26,7 +32,7 @@ const ACCURACY_DECAY: f32 = 0.02;
 /// right gets there after about 115 plays.
 pub const TRUSTED_ACCURACY: f32 = 0.9;
 
-/// The learnt card play of the other seats (see the module documentation).
+/// The learnt bids and card play of the other seats (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlayModel {
     weights: [[f32; FEATURES]; SITUATIONS],
@@ -34,12 +40,156 @@ pub struct PlayModel {
     accuracy: [f32; SITUATIONS],
     /// Plays learnt from, all situations together.
     plays: u64,
+    bids: BidModel,
 }
 
 impl Default for PlayModel {
     fn default() -> PlayModel {
-        PlayModel { weights: [[0.0; FEATURES]; SITUATIONS], accuracy: [0.0; SITUATIONS], plays: 0 }
+        PlayModel { weights: [[0.0; FEATURES]; SITUATIONS], accuracy: [0.0; SITUATIONS], plays: 0, bids: BidModel::default() }
     }
+}
+
+const HAND_FEATURES: usize = 24;
+/// Keeps the least-squares system solvable before every feature has been seen.
+const RIDGE: f64 = 1e-3;
+/// The narrowest the likelihood of a bid around the estimate gets (in bids).
+const MIN_BID_SPREAD: f64 = 0.25;
+
+/// The bid regression: the normal equations of the bids seen, their solution, and how the
+/// nearest legal bid to it has fared.
+#[derive(Clone, Debug, PartialEq)]
+struct BidModel {
+    gram: [[f64; HAND_FEATURES]; HAND_FEATURES],
+    moments: [f64; HAND_FEATURES],
+    weights: [f64; HAND_FEATURES],
+    /// Running share of bids whose value the nearest legal bid to the estimate was.
+    accuracy: f32,
+    /// Running mean squared miss of the estimate (in bids squared).
+    spread: f64,
+    bids: u64,
+}
+
+impl Default for BidModel {
+    fn default() -> BidModel {
+        BidModel {
+            gram: [[0.0; HAND_FEATURES]; HAND_FEATURES],
+            moments: [0.0; HAND_FEATURES],
+            weights: [0.0; HAND_FEATURES],
+            accuracy: 0.0,
+            spread: 1.0,
+            bids: 0,
+        }
+    }
+}
+
+/// What a bid is read from: the bidder's honours (trumps apart, kings and queens by the
+/// length that guards them) and shape, the whole repeated for no-trump rounds.
+fn hand_features(round: &Round, seat: usize) -> [f64; HAND_FEATURES] {
+    let hand = round.hand(seat) | round.played_by(seat);
+    let trump = round.trump();
+    let mut x = [0.0; HAND_FEATURES];
+    let offset = if trump.is_none() { HAND_FEATURES / 2 } else { 0 };
+    let f = &mut x[offset..offset + HAND_FEATURES / 2];
+    f[0] = 1.0;
+    for card in hand.iter() {
+        let length = hand.of_suit(card.suit()).len();
+        let index = if Some(card.suit()) == trump {
+            match card.value() {
+                14 => 1,
+                13 => 2,
+                12 => 3,
+                11 => 4,
+                _ => 5,
+            }
+        } else {
+            match (card.value(), length) {
+                (14, _) => 6,
+                (13, 1) => 7,
+                (13, _) => 8,
+                (12, 1 | 2) => 9,
+                (12, _) => 10,
+                _ => 11,
+            }
+        };
+        f[index] += 1.0;
+    }
+    x
+}
+
+/// The legal bid nearest to `estimate` (the lower on a tie).
+fn nearest_bid(round: &Round, estimate: f64) -> Option<u8> {
+    let legal = round.legal_actions();
+    (0..=round.cards() as u8)
+        .filter(|&b| legal.contains(Action::Bid(b)))
+        .min_by(|&a, &b| (f64::from(a) - estimate).abs().total_cmp(&(f64::from(b) - estimate).abs()))
+}
+
+impl BidModel {
+    fn estimate(&self, round: &Round, seat: usize) -> f64 {
+        hand_features(round, seat).iter().zip(&self.weights).map(|(x, w)| x * w).sum()
+    }
+
+    fn trusted(&self) -> bool {
+        self.accuracy >= TRUSTED_ACCURACY
+    }
+
+    fn observe(&mut self, round: &Round, bid: u8) {
+        let seat = round.to_act();
+        let estimate = self.estimate(round, seat);
+        let hit = nearest_bid(round, estimate) == Some(bid);
+        self.accuracy += ACCURACY_DECAY * (if hit { 1.0 } else { 0.0 } - self.accuracy);
+        let miss = f64::from(bid) - estimate;
+        self.spread += f64::from(ACCURACY_DECAY) * (miss * miss - self.spread);
+        let x = hand_features(round, seat);
+        for i in 0..HAND_FEATURES {
+            self.moments[i] += x[i] * f64::from(bid);
+            for j in 0..HAND_FEATURES {
+                self.gram[i][j] += x[i] * x[j];
+            }
+        }
+        self.weights = solve(&self.gram, &self.moments);
+        self.bids += 1;
+    }
+
+    /// The log-likelihood of `bid` by the seat to act in `round` (a bidding round): a normal
+    /// law around the estimate, over the legal bids.
+    fn log_likelihood(&self, round: &Round, bid: u8) -> f64 {
+        let estimate = self.estimate(round, round.to_act());
+        let variance = self.spread.max(MIN_BID_SPREAD * MIN_BID_SPREAD);
+        let log_density = |b: u8| -(f64::from(b) - estimate).powi(2) / (2.0 * variance);
+        let legal = round.legal_actions();
+        let most = (0..=round.cards() as u8).filter(|&b| legal.contains(Action::Bid(b))).map(log_density).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 =
+            (0..=round.cards() as u8).filter(|&b| legal.contains(Action::Bid(b))).map(|b| (log_density(b) - most).exp()).sum();
+        log_density(bid) - most - total.ln()
+    }
+}
+
+/// The ridge solution of `gram` w = `moments` (Gaussian elimination with partial pivoting).
+fn solve(gram: &[[f64; HAND_FEATURES]; HAND_FEATURES], moments: &[f64; HAND_FEATURES]) -> [f64; HAND_FEATURES] {
+    let mut a = *gram;
+    let mut b = *moments;
+    for (i, row) in a.iter_mut().enumerate() {
+        row[i] += RIDGE;
+    }
+    for col in 0..HAND_FEATURES {
+        let pivot = (col..HAND_FEATURES).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).expect("a column");
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..HAND_FEATURES {
+            let factor = a[row][col] / a[col][col];
+            for k in col..HAND_FEATURES {
+                a[row][k] -= factor * a[col][k];
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    let mut w = [0.0; HAND_FEATURES];
+    for row in (0..HAND_FEATURES).rev() {
+        let rest: f64 = (row + 1..HAND_FEATURES).map(|k| a[row][k] * w[k]).sum();
+        w[row] = (b[row] - rest) / a[row][row];
+    }
+    w
 }
 
 /// A card decision as the model sees it: the situation, and each legal card with its features.
@@ -164,9 +314,10 @@ impl PlayModel {
         let hands: Vec<CardSet> = (0..end.players()).map(|s| end.hand(s) | end.played_by(s)).collect();
         let Ok(mut round) = Round::new(end.players(), end.cards(), end.dealer(), end.trump(), &hands) else { return };
         for &action in actions {
-            if let Action::Play(card) = action {
-                if learn_from(round.to_act()) {
-                    self.observe(&round, card);
+            if learn_from(round.to_act()) {
+                match action {
+                    Action::Play(card) => self.observe(&round, card),
+                    Action::Bid(bid) => self.bids.observe(&round, bid),
                 }
             }
             if round.apply(action).is_err() {
@@ -175,16 +326,31 @@ impl PlayModel {
         }
     }
 
-    /// The card the seat to act in `round` plays, if the model has learnt to predict plays in
-    /// its situation; `None` for bids, forced plays and situations not yet trusted.
-    pub fn predict(&self, round: &Round) -> Option<Card> {
+    /// The action of the seat to act in `round`, where the model has learnt to predict it: a
+    /// bid once its bids are trusted, a card in a trusted situation; `None` otherwise and for
+    /// forced plays.
+    pub fn predict(&self, round: &Round) -> Option<Action> {
+        if round.phase() == Phase::Bidding {
+            return self.bids.trusted().then(|| nearest_bid(round, self.bids.estimate(round, round.to_act())).map(Action::Bid)).flatten();
+        }
         let decision = Decision::of(round)?;
-        (self.accuracy[decision.situation] >= TRUSTED_ACCURACY).then(|| decision.best(&self.weights[decision.situation]))
+        (self.accuracy[decision.situation] >= TRUSTED_ACCURACY).then(|| Action::Play(decision.best(&self.weights[decision.situation])))
     }
 
-    /// Plays learnt from so far.
+    /// The log-likelihood of `bid` by the seat to act in `round` (bidding, its hand dealt as
+    /// the sampled world has it), once the model's bids are trusted; `None` before.
+    pub fn bid_log_likelihood(&self, round: &Round, bid: u8) -> Option<f64> {
+        self.bids.trusted().then(|| self.bids.log_likelihood(round, bid))
+    }
+
+    /// Card plays learnt from so far.
     pub fn plays(&self) -> u64 {
         self.plays
+    }
+
+    /// Bids learnt from so far, and whether the model bids for the other seats yet.
+    pub fn bids(&self) -> (u64, bool) {
+        (self.bids.bids, self.bids.trusted())
     }
 
     /// The situations (of 9) whose plays the model predicts.
@@ -220,19 +386,20 @@ pub(crate) mod tests {
             .collect()
     }
 
-    /// The share of `bot`'s plays in fresh rounds that `model` predicts (of the plays with a
-    /// choice), and the share it makes a prediction for at all.
-    fn agreement(model: &PlayModel, bot: &mut dyn Bot, seed: u64) -> (f64, f64) {
+    /// Of `bot`'s card plays with a choice (`bids` false) or its bids (true) in fresh rounds:
+    /// the share of those `model` predicts that it predicts right, and the share it predicts.
+    fn agreement(model: &PlayModel, bot: &mut dyn Bot, seed: u64, bids: bool) -> (f64, f64) {
         let (mut predicted, mut right, mut choices) = (0, 0, 0);
         for (end, actions) in rounds_of(bot, 300, seed) {
             let hands: Vec<CardSet> = (0..4).map(|s| end.played_by(s)).collect();
             let mut round = Round::new(4, end.cards(), end.dealer(), end.trump(), &hands).unwrap();
             for action in actions {
-                if let (Some(_), Action::Play(card)) = (Decision::of(&round), action) {
+                let counted = if bids { matches!(action, Action::Bid(_)) } else { Decision::of(&round).is_some() };
+                if counted {
                     choices += 1;
                     if let Some(guess) = model.predict(&round) {
                         predicted += 1;
-                        right += usize::from(guess == card);
+                        right += usize::from(guess == action);
                     }
                 }
                 round.apply(action).unwrap();
@@ -250,10 +417,14 @@ pub(crate) mod tests {
         }
         assert!(model.plays() > 1_000, "{} plays", model.plays());
         // On other deals: right on nearly every play it predicts, and it predicts most of them.
-        let (accuracy, coverage) = agreement(&model, &mut HeuristicBot, 2);
+        let (accuracy, coverage) = agreement(&model, &mut HeuristicBot, 2, false);
         assert!(accuracy > 0.95, "accuracy {accuracy}");
         assert!(coverage > 0.5, "coverage {coverage}");
         assert!(model.trusted_situations() >= 3);
+        // Its bids: every one predicted once trusted, nearly all right.
+        assert!(model.bids().1, "{model:?}");
+        let (accuracy, coverage) = agreement(&model, &mut HeuristicBot, 2, true);
+        assert!(accuracy > 0.9 && coverage == 1.0, "bids: accuracy {accuracy}, coverage {coverage}");
     }
 
     #[test]
@@ -264,7 +435,9 @@ pub(crate) mod tests {
         }
         assert!(model.plays() > 1_000);
         assert_eq!(model.trusted_situations(), 0, "{model:?}");
-        assert_eq!(agreement(&model, &mut RandomBot, 4).1, 0.0);
+        assert!(!model.bids().1, "{model:?}");
+        assert_eq!(agreement(&model, &mut RandomBot, 4, false).1, 0.0);
+        assert_eq!(agreement(&model, &mut RandomBot, 4, true).1, 0.0);
     }
 
     #[test]

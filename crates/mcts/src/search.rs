@@ -88,6 +88,13 @@ struct World {
     simulations: u32,
 }
 
+/// The deal of `world` as it was before the first bid of `view`'s round: what each bidder held
+/// then.
+fn bidding_start(view: &Round, world: &Round) -> Round {
+    let hands: Vec<CardSet> = (0..view.players()).map(|s| world.hand(s) | world.played_by(s)).collect();
+    Round::new(view.players(), view.cards(), view.dealer(), view.trump(), &hands).expect("a sampled world's hands make a deal")
+}
+
 /// One root action played out in one world (`SearchKind::Rollout`).
 #[derive(Clone, Copy, Debug)]
 struct Playout {
@@ -381,8 +388,9 @@ impl Search {
 
     /// Sample a rollout search's worlds. With `belief_oversample` above 1 and bids of other
     /// seats to explain, sample that many times more candidates and ask for each candidate's
-    /// bidders' policies at their bids (returns true: the weighing wave is out); otherwise play
-    /// out in the worlds at once.
+    /// bidders' policies at their bids (returns true: the weighing wave is out), or weigh them
+    /// at once by the play model's bids once it has learnt them; otherwise play out in the
+    /// worlds at once.
     fn sample_candidates(&mut self, mut determinizer: Box<Determinizer>, counters: &mut WaveCounters) -> bool {
         let view = self.info.view();
         let observer = self.info.observer();
@@ -394,11 +402,27 @@ impl Search {
             self.start_playouts(worlds, counters);
             return false;
         }
+        if let Some(model) = self.play_model.clone().filter(|m| m.bids().1) {
+            // The learnt bids weigh the candidates at once, without the network.
+            let mut log_likelihoods = vec![0.0; worlds.len()];
+            for (world, log_likelihood) in worlds.iter().zip(&mut log_likelihoods) {
+                let mut bidding = bidding_start(view, world);
+                for &seat in &bidders {
+                    let bid = view.bid(seat).expect("the seat has bid");
+                    if seat != observer {
+                        *log_likelihood += model.bid_log_likelihood(&bidding, bid).expect("the model's bids are trusted");
+                    }
+                    bidding.apply_legal(Action::Bid(bid));
+                }
+            }
+            self.candidates = worlds;
+            let chosen = self.resample(&log_likelihoods);
+            self.start_playouts(chosen, counters);
+            return false;
+        }
         for (index, world) in worlds.iter().enumerate() {
             // The deal as it was before the first bid: what each bidder held then.
-            let hands: Vec<CardSet> = (0..view.players()).map(|s| world.hand(s) | world.played_by(s)).collect();
-            let mut bidding = Round::new(view.players(), view.cards(), view.dealer(), view.trump(), &hands)
-                .expect("a sampled world's hands make a deal");
+            let mut bidding = bidding_start(view, world);
             for &seat in &bidders {
                 let bid = view.bid(seat).expect("the seat has bid");
                 if seat != observer {
@@ -414,14 +438,20 @@ impl Search {
     }
 
     /// `worlds` of the candidates, drawn in proportion to the likelihood of the other seats'
-    /// bids under their policies there (systematic resampling).
+    /// bids under their policies there.
     fn weigh_candidates(&mut self, evals: &[Evaluation]) -> Vec<Round> {
-        let candidates = std::mem::take(&mut self.candidates);
-        let mut log_likelihoods = vec![0.0f64; candidates.len()];
+        let mut log_likelihoods = vec![0.0f64; self.candidates.len()];
         for (pending, eval) in self.pending.iter().zip(evals) {
             let p = eval.policy[Action::Bid(pending.node as u8).index()];
             log_likelihoods[pending.world as usize] += f64::from(p).max(1e-6).ln();
         }
+        self.resample(&log_likelihoods)
+    }
+
+    /// `worlds` of the candidates, drawn in proportion to their likelihoods (systematic
+    /// resampling).
+    fn resample(&mut self, log_likelihoods: &[f64]) -> Vec<Round> {
+        let candidates = std::mem::take(&mut self.candidates);
         let most = log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let weights: Vec<f64> = log_likelihoods.iter().map(|l| (l - most).exp()).collect();
         let total: f64 = weights.iter().sum();
@@ -536,8 +566,8 @@ impl Search {
             for playout in &mut self.playouts {
                 let round = &mut playout.round;
                 while !round.is_over() && round.to_act() != observer {
-                    let Some(card) = model.predict(round) else { break };
-                    round.apply_legal(Action::Play(card));
+                    let Some(action) = model.predict(round) else { break };
+                    round.apply_legal(action);
                     crate::tree::play_forced(round);
                 }
             }
