@@ -3,10 +3,11 @@
 //! baseline bot. Self-play and evaluation batch many rounds through `table` instead.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use blobnet::{BlobNet, CpuBackend, CpuDevice};
-use game::{Action, Bot, GameContext, HeuristicBot, InfoSet, PimcBot, RandomBot, MAX_PLAYERS};
-use mcts::{BatchedSearcher, DriverConfig, Search, SearchConfig, SearchKind, MAX_LEGAL_ACTIONS};
+use game::{Action, Bot, GameContext, HeuristicBot, InfoSet, PimcBot, RandomBot, Round, MAX_PLAYERS};
+use mcts::{BatchedSearcher, DriverConfig, PlayModel, Search, SearchConfig, SearchKind, MAX_LEGAL_ACTIONS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
@@ -179,6 +180,8 @@ pub struct SearchAgent {
     evaluator: NetEvaluator<CpuBackend>,
     searcher: BatchedSearcher,
     seed: u64,
+    /// The other seats' learnt bids and card play (`Agent::learning_opponents`).
+    play_model: Option<Arc<PlayModel>>,
 }
 
 /// A network file, or a checkpoint directory holding `net.bin` (as written by `train`).
@@ -228,7 +231,39 @@ impl Agent {
         // One search at a time: overlapping evaluation with selection needs two groups. The
         // batch cap must hold the search's largest wave (256roll needs more than the default).
         let searcher = BatchedSearcher::new(DriverConfig { overlap: false, ..DriverConfig::holding(1, config.largest_wave()) })?;
-        Ok(Agent::Search(Box::new(SearchAgent { spec, config, evaluator, searcher, seed })))
+        Ok(Agent::Search(Box::new(SearchAgent { spec, config, evaluator, searcher, seed, play_model: None })))
+    }
+
+    /// This agent, learning the other seats' bids and card play from the rounds it is shown
+    /// (`observe_round`) and letting what it has learnt play them in its rollouts. A bot, or
+    /// a search without rollouts, learns nothing.
+    pub fn learning_opponents(mut self) -> Agent {
+        if let Agent::Search(agent) = &mut self {
+            if agent.config.kind == SearchKind::Rollout {
+                agent.play_model = Some(Arc::new(PlayModel::default()));
+            }
+        }
+        self
+    }
+
+    /// Learn from a finished (or partly played) round: `end` as it stands, `actions` its bids
+    /// and cards in order, learning from the seats `learn_from` accepts (those the agent does
+    /// not play). Answers then depend on what was observed before.
+    pub fn observe_round(&mut self, end: &Round, actions: &[Action], learn_from: impl Fn(usize) -> bool) {
+        if let Agent::Search(agent) = self {
+            if let Some(model) = &mut agent.play_model {
+                Arc::make_mut(model).observe_round(end, actions, learn_from);
+            }
+        }
+    }
+
+    /// What the agent has learnt of the other seats: card plays and bids seen, situations and
+    /// whether bids are predicted (`None` when it does not learn).
+    pub fn learnt(&self) -> Option<&PlayModel> {
+        match self {
+            Agent::Search(agent) => agent.play_model.as_deref(),
+            Agent::Bot { .. } => None,
+        }
     }
 
     pub fn bot(kind: BotKind, seed: u64) -> Agent {
@@ -275,7 +310,8 @@ impl Agent {
         let state = game::stable_hash(info);
         match self {
             Agent::Search(agent) => {
-                let search = Search::with_context(info, game, &agent.config, derive_seed(agent.seed, &[state]))?;
+                let search = Search::with_context(info, game, &agent.config, derive_seed(agent.seed, &[state]))?
+                    .with_play_model(agent.play_model.clone());
                 let result = agent.searcher.decide(search, &mut agent.evaluator)?;
                 let legal = view.legal_actions();
                 let visits = legal

@@ -457,9 +457,11 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     for (player, model) in &learnt {
         writeln!(
             report,
-            "learnt play of the other seats, entrant {player}: {} plays seen, {} of 9 situations predicted",
+            "learnt play of the other seats, entrant {player}: {} card plays seen, {} of 9 situations predicted; {} bids seen, {}",
             model.plays(),
-            model.trusted_situations()
+            model.trusted_situations(),
+            model.bids().0,
+            if model.bids().1 { "predicted" } else { "not predicted" }
         )?;
     }
     Ok(report)

@@ -106,6 +106,17 @@ fn a_network_entrant_plays_and_bad_entrants_are_errors() {
     }
     assert!(out.contains("@2x8") && out.contains("@policy"), "{out}");
 
+    // Learning the other seats: the network entrant learns HeuristicBot's bids (and the
+    // raw-policy entrant, whose search has no rollouts, nothing it uses) over blocks of deals.
+    let rollouts = format!("{}@8roll", path.display());
+    let (ok, out, err) =
+        arena(&[&rollouts, "heuristic", "heuristic", "--deals", "40", "--players", "3", "--cards", "1,3", "--learn-opponents"]);
+    assert!(ok, "{err}");
+    assert_eq!(row(&out, 0).0, 40 * 3, "{out}");
+    let learnt = out.lines().find(|l| l.starts_with("learnt play of the other seats, entrant 0")).unwrap_or_else(|| panic!("{out}"));
+    // 40 deals x 3 seatings x 2 other seats.
+    assert!(learnt.contains("240 bids seen, predicted"), "{learnt}");
+
     for (args, expected) in [
         (vec!["heuristic", "/no/such/net.bin"], "/no/such/net.bin"),
         (vec!["heuristic", "random@2x0"], "a search is Droll"),

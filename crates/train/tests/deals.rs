@@ -6,7 +6,7 @@ use game::{HeuristicBot, Round, TRUMP_CYCLE};
 use mcts::{BatchedSearcher, DriverConfig, SearchConfig, UniformEvaluator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use train::deals::{play_deals, Deal, Example, Player, Dealt};
+use train::deals::{play_deals, play_deals_from, Deal, Dealt, Example, Player};
 
 fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -71,4 +71,43 @@ fn replayed_games_deal_the_same_cards_to_every_seating() {
         assert!(game.iter().all(|seating| seating.rounds == game[0].rounds));
     }
     assert_ne!(played[0].rounds[0], played[3].rounds[0], "two games, two deals");
+}
+
+/// The arena plays its deals in parts when it learns the other seats between them: each deal
+/// is seeded by its number, so the parts make the same choices as one run, and each round's
+/// logged actions replay to the round played.
+#[test]
+fn deals_played_in_parts_match_one_run_and_log_their_actions() {
+    let deals = deals(&[vec![0, 1, 2, 1]]);
+    let search = SearchConfig { simulations: 8, ..SearchConfig::light() };
+    let run = |parts: &[std::ops::Range<usize>]| {
+        let mut agent = UniformEvaluator { value: 0.5 };
+        let mut other = UniformEvaluator { value: 0.2 };
+        let mut players = [
+            Player::Agent { search, evaluator: &mut agent, play_model: None },
+            Player::Bot(Box::new(HeuristicBot)),
+            Player::Agent { search, evaluator: &mut other, play_model: None },
+        ];
+        let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
+        let mut played = Vec::new();
+        for part in parts {
+            let (results, _) =
+                play_deals_from(&deals[part.clone()], part.start, &mut players, &mut searcher, 4, 3, false, |_| {}).unwrap();
+            played.extend(results);
+        }
+        played
+    };
+    let whole = run(&[0..deals.len()]);
+    let parts = run(&[0..5, 5..deals.len()]);
+    for (a, b) in whole.iter().zip(&parts) {
+        assert_eq!((&a.rounds, &a.actions), (&b.rounds, &b.actions));
+    }
+    for (played, deal) in whole.iter().zip(&deals) {
+        let Dealt::Round(mut round) = deal.dealt else { unreachable!() };
+        assert_eq!(played.actions.len(), 1);
+        for &action in &played.actions[0] {
+            round.apply(action).unwrap();
+        }
+        assert_eq!(&round, played.end());
+    }
 }

@@ -206,3 +206,63 @@ fn a_missing_checkpoint_is_a_startup_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8(output.stderr).unwrap().contains("/nonexistent/dir"));
 }
+
+/// `count` 4-player rounds of HeuristicBot in every seat, as round records.
+fn heuristic_records(count: usize) -> Vec<Value> {
+    use game::Bot;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    (0..count)
+        .map(|r| {
+            let cards = rng.gen_range(1..=8);
+            let initial = game::Round::deal(4, cards, r % 4, game::TRUMP_CYCLE[r % 5], &mut rng).unwrap();
+            let (mut round, mut actions) = (initial, Vec::new());
+            while !round.is_over() {
+                let action = game::HeuristicBot.act(&round.info_set(round.to_act()), &mut rng);
+                round.apply(action).unwrap();
+                actions.push(action);
+            }
+            serde_json::to_value(game::record::RoundRecord::new(&initial, &actions).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_learning_agent_learns_the_other_seats_from_observed_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());
+    blobnet::save_net(&net, dir.path().join("net.bin")).unwrap();
+    let checkpoint = dir.path().to_str().unwrap();
+    let records = heuristic_records(400);
+    let observe = |id: usize, record: &Value, seat: usize| json!({"id": id, "request": "observe", "record": record, "seat": seat});
+
+    // Without --learn-opponents the engine says how to make it learn.
+    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--search", "16roll"]);
+    assert!(error_of(&engine.ask(observe(0, &records[0], 0))).contains("--learn-opponents"));
+    engine.quit();
+
+    let mut engine = Engine::start(&["--checkpoint", checkpoint, "--search", "16roll", "--learn-opponents"]);
+    let first = engine.ask(observe(0, &records[0], 0));
+    assert_eq!(first["observed"]["situations"], 0, "{first}");
+    assert_eq!(first["observed"]["bidding"], false, "{first}");
+    let mut last = first;
+    for (id, record) in records.iter().enumerate().skip(1) {
+        last = engine.ask(observe(id, record, id % 4));
+    }
+    // HeuristicBot's bids and most of its card play are predicted after 400 rounds.
+    let observed = &last["observed"];
+    assert_eq!(observed["bidding"], true, "{last}");
+    assert!(observed["situations"].as_u64().unwrap() >= 3, "{last}");
+    assert!(observed["plays"].as_u64().unwrap() > 1_000 && observed["bids"].as_u64().unwrap() == 1_200, "{last}");
+    // It still answers, and bad observations are errors that leave it running.
+    let bid = engine.ask(act(1, opening(), 0));
+    assert!(bid["action"]["bid"].as_u64().unwrap() <= 5, "{bid}");
+    assert!(error_of(&engine.ask(observe(1, &records[1], 4))).contains("seat 4"));
+    let mut hidden = records[1].clone();
+    hidden["hands"][2] = Value::Null;
+    assert!(error_of(&engine.ask(observe(2, &hidden, 0))).contains("bad record"));
+    engine.quit();
+
+    let bot = Command::new(env!("CARGO_BIN_EXE_blob")).args(["engine", "--bot", "heuristic", "--learn-opponents"]).output().unwrap();
+    assert_eq!(bot.status.code(), Some(2));
+}

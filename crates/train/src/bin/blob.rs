@@ -80,6 +80,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, Some(kind)) => Agent::bot(kind, args.seed),
                 (None, None) => anyhow::bail!("give --checkpoint or --bot"),
             };
+            if args.learn_opponents {
+                anyhow::ensure!(args.checkpoint.is_some(), "--learn-opponents is for the agent (--checkpoint), not a bot");
+                agent = agent.learning_opponents();
+            }
             train::tools::engine::serve(&mut agent, io::stdin().lock(), io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -338,9 +342,14 @@ struct EngineArgs {
     /// Answer with a baseline bot instead of the agent: heuristic, pimc or random.
     #[arg(long)]
     bot: Option<BotKind>,
-    /// Seed of the search (or of the random bot); answers depend only on it and the request.
+    /// Seed of the search (or of the random bot); answers depend only on it and the request
+    /// (and, with --learn-opponents, on the rounds observed before).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Learn the other seats' bids and card play from the finished rounds sent in `observe`
+    /// requests, and let what is learnt play them in the rollouts (docs/engine-protocol.md).
+    #[arg(long)]
+    learn_opponents: bool,
     #[command(flatten)]
     search: SearchArgs,
 }

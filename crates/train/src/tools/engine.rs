@@ -67,6 +67,8 @@ struct Response {
     #[serde(skip_serializing_if = "Option::is_none")]
     bye: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    observed: Option<Learnt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
@@ -80,6 +82,49 @@ struct ActRequest {
     _request: String,
     state: RoundRecord,
     seat: usize,
+}
+
+/// What a learning engine knows of the other seats after an `observe`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct Learnt {
+    /// Card plays and bids learnt from.
+    plays: u64,
+    bids: u64,
+    /// Of the 9 situations of a card play, those the engine now predicts.
+    situations: usize,
+    /// Whether it predicts the bids yet.
+    bidding: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObserveRequest {
+    #[serde(default, rename = "id")]
+    _id: Value,
+    #[serde(rename = "request")]
+    _request: String,
+    /// A round with every hand, its bids and cards (played to the end or not).
+    record: RoundRecord,
+    /// The engine's own seat in it: it learns from the others.
+    seat: usize,
+}
+
+/// Teach a learning agent the other seats' play in `record` (all but `seat`).
+fn observe(agent: &mut Agent, record: &RoundRecord, seat: usize) -> Result<Learnt, String> {
+    if agent.learnt().is_none() {
+        return Err("this engine does not learn: start it with --learn-opponents and a rollout search (Droll or Dhalve)".into());
+    }
+    if seat >= record.players {
+        return Err(format!("seat {seat} is not at a table of {}", record.players));
+    }
+    let end = record.replay().map_err(|e| format!("bad record: {e}"))?;
+    let observation = record.observation().map_err(|e| format!("bad record: {e}"))?;
+    let actions: Vec<Action> =
+        observation.bids.iter().map(|&b| Action::Bid(b)).chain(observation.plays.iter().map(|&c| Action::Play(c))).collect();
+    agent.observe_round(&end, &actions, |s| s != seat);
+    let model = agent.learnt().expect("checked above");
+    let (bids, bidding) = model.bids();
+    Ok(Learnt { plays: model.plays(), bids, situations: model.trusted_situations(), bidding })
 }
 
 fn error(id: Value, message: impl ToString) -> Response {
@@ -113,8 +158,18 @@ fn handle(agent: &mut Agent, line: &str) -> (Response, bool) {
                 Err(e) => (error(id, e), false),
             }
         }
-        Some(other) => (error(id, format!("unknown request {other:?} (expected act, ping or quit)")), false),
-        None => (error(id, "missing \"request\" (act, ping or quit)"), false),
+        Some("observe") => {
+            let request: ObserveRequest = match serde_json::from_value(value) {
+                Ok(request) => request,
+                Err(e) => return (error(id, format!("bad observe request: {e}")), false),
+            };
+            match observe(agent, &request.record, request.seat) {
+                Ok(learnt) => (Response { id, observed: Some(learnt), ..Response::default() }, false),
+                Err(e) => (error(id, e), false),
+            }
+        }
+        Some(other) => (error(id, format!("unknown request {other:?} (expected act, observe, ping or quit)")), false),
+        None => (error(id, "missing \"request\" (act, observe, ping or quit)"), false),
     }
 }
 
