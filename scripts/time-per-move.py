@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Time per move of `blob engine` (BENCHMARKS.md, "Time per move of the agent").
 
-Usage: scripts/time-per-move.py -- ENGINE_COMMAND...
+Usage: scripts/time-per-move.py [--observe RECORDS] -- ENGINE_COMMAND...
 e.g.   scripts/time-per-move.py -- target/release/blob engine --checkpoint runs/small/checkpoints/iter-000150
+
+With --observe, every round record in RECORDS (JSON lines, e.g. from `blob arena --records`) is
+first sent as an `observe` request with the engine in seat 0 (for an engine started with
+--learn-opponents), untimed; the timed requests then run with what it learnt.
 
 Sends 256 `act` requests of 4-player rounds of 1-8 cards, one at a time, and times each answer
 from the caller's side: 64 opening bids and 64 opening leads (seed 5), and 128 positions at any
@@ -100,6 +104,9 @@ def mid_round():
 
 def main():
     args = sys.argv[1:]
+    observe = None
+    if args[:1] == ["--observe"] and len(args) > 2:
+        observe, args = args[1], args[2:]
     if args[:1] != ["--"] or len(args) < 2:
         sys.exit(__doc__)
     command = args[1:]
@@ -108,6 +115,17 @@ def main():
     engine.stdin.write('{"request":"ping"}\n')
     engine.stdin.flush()
     engine.stdout.readline()
+    if observe:
+        learnt = None
+        with open(observe) as records:
+            for line in records:
+                engine.stdin.write(json.dumps({"request": "observe", "record": json.loads(line), "seat": 0}) + "\n")
+                engine.stdin.flush()
+                answer = json.loads(engine.stdout.readline())
+                if "observed" not in answer:
+                    sys.exit(f"observe refused: {answer}")
+                learnt = answer["observed"]
+        print(f"observed: {learnt}")
     times = {}
     for request in requests:
         start = time.perf_counter()

@@ -6,6 +6,7 @@
 //! through the deal runner.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::str::FromStr;
@@ -256,6 +257,9 @@ pub struct ArenaOptions {
     /// Network entrants learn the other seats' card play as the arena goes (a `PlayModel`
     /// each, from the seats not their own), in blocks of [`LEARNING_BLOCK`] deals.
     pub learn_opponents: bool,
+    /// Write every round played here as a round record (JSON lines, docs/formats.md), in deal
+    /// order (a game's rounds in turn).
+    pub records: Option<PathBuf>,
     pub deals: usize,
     pub seed: u64,
     pub concurrent: usize,
@@ -306,6 +310,22 @@ fn play_learning_opponents(
         played.extend(results);
     }
     Ok((played, models))
+}
+
+/// Every round of `played` as a round record, one JSON line each, written atomically.
+fn write_records(path: &std::path::Path, played: &[Played]) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for result in played {
+        for (end, actions) in result.rounds.iter().zip(&result.actions) {
+            let hands: Vec<game::CardSet> = (0..end.players()).map(|s| end.hand(s) | end.played_by(s)).collect();
+            let initial = Round::new(end.players(), end.cards(), end.dealer(), end.trump(), &hands)?;
+            let record = game::record::RoundRecord::new(&initial, actions)?;
+            text.push_str(&serde_json::to_string(&record)?);
+            text.push('\n');
+        }
+    }
+    blobnet::files::write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+    Ok(())
 }
 
 /// Play the tournament and return the report.
@@ -365,6 +385,10 @@ pub fn run_arena(options: &ArenaOptions) -> anyhow::Result<String> {
     } else {
         (play_deals(&deals, &mut players, &mut searcher, options.concurrent, options.seed, false, |_| {})?.0, Vec::new())
     };
+
+    if let Some(path) = &options.records {
+        write_records(path, &played).with_context(|| format!("--records {}", path.display()))?;
+    }
 
     let e = entrants.len();
     let mut scores = vec![Vec::new(); e];

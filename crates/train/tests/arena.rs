@@ -109,9 +109,16 @@ fn a_network_entrant_plays_and_bad_entrants_are_errors() {
     // Learning the other seats: the network entrant learns HeuristicBot's bids (and the
     // raw-policy entrant, whose search has no rollouts, nothing it uses) over blocks of deals.
     let rollouts = format!("{}@8roll", path.display());
-    let (ok, out, err) =
-        arena(&[&rollouts, "heuristic", "heuristic", "--deals", "40", "--players", "3", "--cards", "1,3", "--learn-opponents"]);
+    let records = dir.path().join("rounds.jsonl");
+    let records_arg = records.to_str().unwrap();
+    let (ok, out, err) = arena(&[
+        &rollouts, "heuristic", "heuristic", "--deals", "40", "--players", "3", "--cards", "1,3", "--learn-opponents", "--records", records_arg,
+    ]);
     assert!(ok, "{err}");
+    // Every round played is written as a record that replays.
+    assert_eq!(std::fs::read_to_string(&records).unwrap().lines().count(), 40 * 3);
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_blob")).args(["replay", records_arg]).output().unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stdout));
     assert_eq!(row(&out, 0).0, 40 * 3, "{out}");
     let learnt = out.lines().find(|l| l.starts_with("learnt play of the other seats, entrant 0")).unwrap_or_else(|| panic!("{out}"));
     // 40 deals x 3 seatings x 2 other seats.

@@ -102,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 c_puct: args.c_puct,
                 opponent_model: args.opponent_model,
                 learn_opponents: args.learn_opponents,
+                records: args.records,
                 deals: args.deals,
                 seed: args.seed,
                 concurrent: args.concurrent,
@@ -255,6 +256,9 @@ struct ArenaArgs {
     /// block searched with what the blocks before it showed).
     #[arg(long)]
     learn_opponents: bool,
+    /// Write every round played to FILE as round records (JSON lines, docs/formats.md).
+    #[arg(long, value_name = "FILE")]
+    records: Option<PathBuf>,
     /// Deals (rounds, or games with --game); each is played once per seat rotation.
     #[arg(long, default_value_t = 200)]
     deals: usize,
