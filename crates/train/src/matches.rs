@@ -6,7 +6,6 @@
 //! through the deal runner.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::str::FromStr;
