@@ -163,7 +163,8 @@ pub struct Search {
     /// Candidate worlds of a rollout search that infers hands from bids.
     candidates: Vec<Round>,
     halving: Option<Halving>,
-    /// Plays the other seats' cards in the playouts where it predicts them (else the network).
+    /// Bids and plays for the other seats in the playouts where it predicts them (else the
+    /// network), and weighs the candidate worlds once it predicts their bids.
     play_model: Option<Arc<PlayModel>>,
     /// Per root action index: finished playouts and the sum of the searcher's scaled scores.
     playout_counts: [u32; ACTIONS],
@@ -246,8 +247,9 @@ impl Search {
         Ok(search)
     }
 
-    /// Let `model` play the other seats' cards in this search's playouts wherever it predicts
-    /// them (a rollout search; the network plays the rest).
+    /// Let `model` bid and play for the other seats in this search's playouts wherever it
+    /// predicts them, and weigh its worlds by their bids once it predicts those (a rollout
+    /// search; the network does the rest).
     pub fn with_play_model(mut self, model: Option<Arc<PlayModel>>) -> Search {
         self.play_model = model;
         self
@@ -550,7 +552,7 @@ impl Search {
 
     /// Hand out one leaf per running playout, or finish when none is left. A playout's leaf is
     /// the information set of the seat to act in it: each seat plays from what it sees. With a
-    /// play model, the other seats first play the cards it predicts (from their own view of
+    /// play model, the other seats first take the actions it predicts (from their own view of
     /// the world, as the network would), until the searcher or an unpredicted decision is next.
     fn playout_wave(&mut self, counters: &mut WaveCounters) {
         // A halving phase may end at once (playouts of a last trick are scored as they start).
