@@ -24,6 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Play rounds in the terminal against the agent (a trained network with search) or bots.
+    /// The agent learns your bids and card play from each finished round (rollout searches).
     Play(PlayArgs),
     /// Answer bid/card requests as JSON lines on stdin/stdout (docs/engine-protocol.md).
     Engine(EngineArgs),
@@ -365,7 +366,8 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
     let opponents = args.opponents.unwrap_or(if args.checkpoint.is_some() { Opponents::Agent } else { Opponents::Heuristic });
     let mut agent = match (opponents, &args.checkpoint) {
         (Opponents::Agent, Some(path)) => Agent::load(path, args.search.search, seed)
-            .with_context(|| format!("loading {}", path.display()))?,
+            .with_context(|| format!("loading {}", path.display()))?
+            .learning_opponents(),
         (Opponents::Agent, None) => anyhow::bail!("--opponents agent needs --checkpoint"),
         (Opponents::Heuristic, _) => Agent::bot(BotKind::Heuristic, seed),
         (Opponents::Pimc, _) => Agent::bot(BotKind::Pimc, seed),

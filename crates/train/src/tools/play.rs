@@ -127,6 +127,7 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
             trump_name(round.trump())
         )?;
         writeln!(self.out, "Your hand: {}", hand_text(round.hand(self.table.seat)))?;
+        let mut actions = Vec::new();
         while !round.is_over() {
             let seat = round.to_act();
             let (action, time) = if seat == self.table.seat {
@@ -147,7 +148,11 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
             let verb = if matches!(action, Action::Bid(_)) { "bids" } else { "plays" };
             writeln!(self.out, "{} {verb} {}{time}", self.name(seat), action.short())?;
             self.apply(&mut round, action)?;
+            actions.push(action);
         }
+        // A learning agent learns the person's play from the finished round.
+        let person = self.table.seat;
+        self.opponents.observe_round(&round, &actions, |seat| seat == person);
         for seat in 0..self.table.players {
             self.totals[seat] += round.score(seat);
         }
