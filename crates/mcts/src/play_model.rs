@@ -308,8 +308,8 @@ impl PlayModel {
         self.plays += 1;
     }
 
-    /// Learn from a finished round's card plays by the seats `learn_from` accepts, replaying
-    /// `actions` (the round's every bid and card, in order) from its deal.
+    /// Learn from a finished round's bids and card plays by the seats `learn_from` accepts,
+    /// replaying `actions` (the round's every bid and card, in order) from its deal.
     pub fn observe_round(&mut self, end: &Round, actions: &[Action], learn_from: impl Fn(usize) -> bool) {
         let hands: Vec<CardSet> = (0..end.players()).map(|s| end.hand(s) | end.played_by(s)).collect();
         let Ok(mut round) = Round::new(end.players(), end.cards(), end.dealer(), end.trump(), &hands) else { return };
