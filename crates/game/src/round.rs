@@ -339,6 +339,13 @@ impl Round {
         self.hands[seat]
     }
 
+    /// The round as it was dealt, before the first bid: every seat holding the cards it holds
+    /// now and those it has played. A round's logged actions replay from it.
+    pub fn as_dealt(&self) -> Round {
+        let hands = std::array::from_fn(|seat| self.hands[seat] | self.played[seat]);
+        Round::from_parts(self.players(), self.cards(), self.dealer(), self.trump, hands)
+    }
+
     /// Cards this seat has played this round, the current trick included.
     pub fn played_by(&self, seat: usize) -> CardSet {
         self.played[seat]

@@ -32,6 +32,9 @@ proptest! {
         let (start, end) = random_round(players, cards, dealer, trump, seed, usize::MAX);
         prop_assert!(end.is_over());
         prop_assert!(end.legal_actions().is_empty());
+        prop_assert_eq!(end.as_dealt(), start);
+        let (_, partway) = random_round(players, cards, dealer, trump, seed, (seed % 64) as usize);
+        prop_assert_eq!(partway.as_dealt(), start);
         let tricks: usize = (0..players).map(|s| end.tricks_won(s) as usize).sum();
         prop_assert_eq!(tricks, cards);
         for seat in 0..players {

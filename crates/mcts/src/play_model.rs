@@ -116,12 +116,22 @@ fn hand_features(round: &Round, seat: usize) -> [f64; HAND_FEATURES] {
     x
 }
 
+/// The legal bids of the seat to act in `round` (a bidding round), lowest first.
+fn legal_bids(round: &Round) -> impl Iterator<Item = u8> {
+    round.legal_actions().iter().filter_map(|action| match action {
+        Action::Bid(bid) => Some(bid),
+        Action::Play(_) => None,
+    })
+}
+
 /// The legal bid nearest to `estimate` (the lower on a tie).
 fn nearest_bid(round: &Round, estimate: f64) -> Option<u8> {
-    let legal = round.legal_actions();
-    (0..=round.cards() as u8)
-        .filter(|&b| legal.contains(Action::Bid(b)))
-        .min_by(|&a, &b| (f64::from(a) - estimate).abs().total_cmp(&(f64::from(b) - estimate).abs()))
+    legal_bids(round).min_by(|&a, &b| (f64::from(a) - estimate).abs().total_cmp(&(f64::from(b) - estimate).abs()))
+}
+
+/// Move a running accuracy towards the newest outcome.
+fn track(accuracy: &mut f32, hit: bool) {
+    *accuracy += ACCURACY_DECAY * (if hit { 1.0 } else { 0.0 } - *accuracy);
 }
 
 impl BidModel {
@@ -136,8 +146,7 @@ impl BidModel {
     fn observe(&mut self, round: &Round, bid: u8) {
         let seat = round.to_act();
         let estimate = self.estimate(round, seat);
-        let hit = nearest_bid(round, estimate) == Some(bid);
-        self.accuracy += ACCURACY_DECAY * (if hit { 1.0 } else { 0.0 } - self.accuracy);
+        track(&mut self.accuracy, nearest_bid(round, estimate) == Some(bid));
         let miss = f64::from(bid) - estimate;
         self.spread += f64::from(ACCURACY_DECAY) * (miss * miss - self.spread);
         let x = hand_features(round, seat);
@@ -157,10 +166,8 @@ impl BidModel {
         let estimate = self.estimate(round, round.to_act());
         let variance = self.spread.max(MIN_BID_SPREAD * MIN_BID_SPREAD);
         let log_density = |b: u8| -(f64::from(b) - estimate).powi(2) / (2.0 * variance);
-        let legal = round.legal_actions();
-        let most = (0..=round.cards() as u8).filter(|&b| legal.contains(Action::Bid(b))).map(log_density).fold(f64::NEG_INFINITY, f64::max);
-        let total: f64 =
-            (0..=round.cards() as u8).filter(|&b| legal.contains(Action::Bid(b))).map(|b| (log_density(b) - most).exp()).sum();
+        let most = legal_bids(round).map(log_density).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = legal_bids(round).map(|b| (log_density(b) - most).exp()).sum();
         log_density(bid) - most - total.ln()
     }
 }
@@ -271,9 +278,13 @@ impl Decision {
         self.cards.iter().map(|(_, f)| f.iter().zip(weights).map(|(x, w)| x * w).sum()).collect()
     }
 
-    /// The highest-scoring card (the first in card order on a tie).
+    /// The highest-scoring card under `weights` (the first in card order on a tie).
     fn best(&self, weights: &[f32; FEATURES]) -> Card {
-        let scores = self.scores(weights);
+        self.best_of(&self.scores(weights))
+    }
+
+    /// The card of the highest of `scores` (one per card, the first on a tie).
+    fn best_of(&self, scores: &[f32]) -> Card {
         let mut best = 0;
         for (i, &score) in scores.iter().enumerate() {
             if score > scores[best] {
@@ -291,10 +302,9 @@ impl PlayModel {
         let Some(decision) = Decision::of(round) else { return };
         let situation = decision.situation;
         let weights = &mut self.weights[situation];
-        let hit = decision.best(weights) == card;
-        self.accuracy[situation] += ACCURACY_DECAY * (if hit { 1.0 } else { 0.0 } - self.accuracy[situation]);
-        // Gradient of the play's log-likelihood under the softmax over the legal cards.
         let scores = decision.scores(weights);
+        track(&mut self.accuracy[situation], decision.best_of(&scores) == card);
+        // Gradient of the play's log-likelihood under the softmax over the legal cards.
         let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> = scores.iter().map(|s| (s - top).exp()).collect();
         let total: f32 = exps.iter().sum();
@@ -311,8 +321,7 @@ impl PlayModel {
     /// Learn from a finished round's bids and card plays by the seats `learn_from` accepts,
     /// replaying `actions` (the round's every bid and card, in order) from its deal.
     pub fn observe_round(&mut self, end: &Round, actions: &[Action], learn_from: impl Fn(usize) -> bool) {
-        let hands: Vec<CardSet> = (0..end.players()).map(|s| end.hand(s) | end.played_by(s)).collect();
-        let Ok(mut round) = Round::new(end.players(), end.cards(), end.dealer(), end.trump(), &hands) else { return };
+        let mut round = end.as_dealt();
         for &action in actions {
             if learn_from(round.to_act()) {
                 match action {
@@ -391,8 +400,7 @@ pub(crate) mod tests {
     fn agreement(model: &PlayModel, bot: &mut dyn Bot, seed: u64, bids: bool) -> (f64, f64) {
         let (mut predicted, mut right, mut choices) = (0, 0, 0);
         for (end, actions) in rounds_of(bot, 300, seed) {
-            let hands: Vec<CardSet> = (0..4).map(|s| end.played_by(s)).collect();
-            let mut round = Round::new(4, end.cards(), end.dealer(), end.trump(), &hands).unwrap();
+            let mut round = end.as_dealt();
             for action in actions {
                 let counted = if bids { matches!(action, Action::Bid(_)) } else { Decision::of(&round).is_some() };
                 if counted {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use game::{Action, Actions, CardSet, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
+use game::{Action, Actions, ACTIONS, DeterminizeError, Determinizer, GameContext, InfoSet, Phase, Round, MAX_PLAYERS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
@@ -88,11 +88,18 @@ struct World {
     simulations: u32,
 }
 
-/// The deal of `world` as it was before the first bid of `view`'s round: what each bidder held
-/// then.
-fn bidding_start(view: &Round, world: &Round) -> Round {
-    let hands: Vec<CardSet> = (0..view.players()).map(|s| world.hand(s) | world.played_by(s)).collect();
-    Round::new(view.players(), view.cards(), view.dealer(), view.trump(), &hands).expect("a sampled world's hands make a deal")
+/// Replay the bids of `view`'s round in `world` from its deal, calling `visit` with the round
+/// as each seat other than `observer` was about to bid there, the seat and its bid.
+fn for_each_other_bid(view: &Round, observer: usize, world: &Round, mut visit: impl FnMut(&Round, usize, u8)) {
+    let mut bidding = world.as_dealt();
+    for k in 1..=view.bids_made() {
+        let seat = (view.dealer() + k) % view.players();
+        let bid = view.bid(seat).expect("the seat has bid");
+        if seat != observer {
+            visit(&bidding, seat, bid);
+        }
+        bidding.apply_legal(Action::Bid(bid));
+    }
 }
 
 /// One root action played out in one world (`SearchKind::Rollout`).
@@ -408,14 +415,9 @@ impl Search {
             // The learnt bids weigh the candidates at once, without the network.
             let mut log_likelihoods = vec![0.0; worlds.len()];
             for (world, log_likelihood) in worlds.iter().zip(&mut log_likelihoods) {
-                let mut bidding = bidding_start(view, world);
-                for &seat in &bidders {
-                    let bid = view.bid(seat).expect("the seat has bid");
-                    if seat != observer {
-                        *log_likelihood += model.bid_log_likelihood(&bidding, bid).expect("the model's bids are trusted");
-                    }
-                    bidding.apply_legal(Action::Bid(bid));
-                }
+                for_each_other_bid(view, observer, world, |bidding, _, bid| {
+                    *log_likelihood += model.bid_log_likelihood(bidding, bid).expect("the model's bids are trusted");
+                });
             }
             self.candidates = worlds;
             let chosen = self.resample(&log_likelihoods);
@@ -423,17 +425,11 @@ impl Search {
             return false;
         }
         for (index, world) in worlds.iter().enumerate() {
-            // The deal as it was before the first bid: what each bidder held then.
-            let mut bidding = bidding_start(view, world);
-            for &seat in &bidders {
-                let bid = view.bid(seat).expect("the seat has bid");
-                if seat != observer {
-                    self.leaves.push(Leaf::new(InfoSet::new(&bidding, seat), self.game, None));
-                    self.pending.push(PendingLeaf { world: index as u32, node: u32::from(bid) });
-                    counters.leaves += 1;
-                }
-                bidding.apply_legal(Action::Bid(bid));
-            }
+            for_each_other_bid(view, observer, world, |bidding, seat, bid| {
+                self.leaves.push(Leaf::new(InfoSet::new(bidding, seat), self.game, None));
+                self.pending.push(PendingLeaf { world: index as u32, node: u32::from(bid) });
+                counters.leaves += 1;
+            });
         }
         self.candidates = worlds;
         true

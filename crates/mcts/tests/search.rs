@@ -249,8 +249,9 @@ fn parallel_expansion_agrees_with_sequential_search() {
 fn other_deal(round: &Round, history: &[Action], observer: usize, seed: u64) -> Round {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let now = Determinizer::new(&round.info_set(observer)).unwrap().sample(&mut rng);
-    let hands: Vec<CardSet> = (0..round.players()).map(|s| now.hand(s) | round.played_by(s)).collect();
-    let mut other = Round::new(round.players(), round.cards(), round.dealer(), round.trump(), &hands).unwrap();
+    // The sampled world shares the round's public history, so its deal differs only in the
+    // hidden cards.
+    let mut other = now.as_dealt();
     apply_all(&mut other, history);
     other
 }

@@ -316,9 +316,7 @@ fn write_records(path: &std::path::Path, played: &[Played]) -> anyhow::Result<()
     let mut text = String::new();
     for result in played {
         for (end, actions) in result.rounds.iter().zip(&result.actions) {
-            let hands: Vec<game::CardSet> = (0..end.players()).map(|s| end.hand(s) | end.played_by(s)).collect();
-            let initial = Round::new(end.players(), end.cards(), end.dealer(), end.trump(), &hands)?;
-            let record = game::record::RoundRecord::new(&initial, actions)?;
+            let record = game::record::RoundRecord::new(&end.as_dealt(), actions)?;
             text.push_str(&serde_json::to_string(&record)?);
             text.push('\n');
         }

@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+mod common;
+use common::tiny_net;
+
 fn arena(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_blob")).arg("arena").args(args).env("RUST_BACKTRACE", "0").output().unwrap();
     (output.status.success(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
@@ -93,9 +96,7 @@ fn matrix<'a>(report: &'a str, header: &str) -> Vec<Vec<&'a str>> {
 #[test]
 fn a_network_entrant_plays_and_bad_entrants_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&Default::default());
-    let path = dir.path().join("net.bin");
-    blobnet::save_net(&net, &path).unwrap();
+    let path = tiny_net(dir.path());
     let entrant = format!("{}@2x8", path.display());
     let policy = format!("{}@policy", path.display());
     let (ok, out, err) = arena(&[&entrant, &policy, "heuristic", "--deals", "4", "--players", "3", "--cards", "1,3"]);

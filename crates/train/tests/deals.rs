@@ -21,16 +21,20 @@ fn deals(lineups: &[Vec<usize>]) -> Vec<Deal> {
         .collect()
 }
 
+/// Two searching agents (player 0 and 2, on evaluators of different values) and HeuristicBot.
+fn lineup<'a>(first: &'a mut UniformEvaluator, second: &'a mut UniformEvaluator) -> [Player<'a>; 3] {
+    let search = SearchConfig { simulations: 8, ..SearchConfig::light() };
+    [
+        Player::Agent { search, evaluator: first, play_model: None },
+        Player::Bot(Box::new(HeuristicBot)),
+        Player::Agent { search, evaluator: second, play_model: None },
+    ]
+}
+
 /// Final rounds and examples of every deal.
 fn play(deals: &[Deal], concurrent: usize, driver: DriverConfig) -> Vec<(Round, Vec<Example>)> {
-    let search = SearchConfig { simulations: 8, ..SearchConfig::light() };
-    let mut first = UniformEvaluator { value: 0.5 };
-    let mut second = UniformEvaluator { value: 0.2 };
-    let mut players = [
-        Player::Agent { search, evaluator: &mut first, play_model: None },
-        Player::Bot(Box::new(HeuristicBot)),
-        Player::Agent { search, evaluator: &mut second, play_model: None },
-    ];
+    let (mut first, mut second) = (UniformEvaluator { value: 0.5 }, UniformEvaluator { value: 0.2 });
+    let mut players = lineup(&mut first, &mut second);
     let mut searcher = BatchedSearcher::new(driver).unwrap();
     let mut finished = 0;
     let (played, stats) = play_deals(deals, &mut players, &mut searcher, concurrent, 3, true, |_| finished += 1).unwrap();
@@ -79,15 +83,9 @@ fn replayed_games_deal_the_same_cards_to_every_seating() {
 #[test]
 fn deals_played_in_parts_match_one_run_and_log_their_actions() {
     let deals = deals(&[vec![0, 1, 2, 1]]);
-    let search = SearchConfig { simulations: 8, ..SearchConfig::light() };
     let run = |parts: &[std::ops::Range<usize>]| {
-        let mut agent = UniformEvaluator { value: 0.5 };
-        let mut other = UniformEvaluator { value: 0.2 };
-        let mut players = [
-            Player::Agent { search, evaluator: &mut agent, play_model: None },
-            Player::Bot(Box::new(HeuristicBot)),
-            Player::Agent { search, evaluator: &mut other, play_model: None },
-        ];
+        let (mut first, mut second) = (UniformEvaluator { value: 0.5 }, UniformEvaluator { value: 0.2 });
+        let mut players = lineup(&mut first, &mut second);
         let mut searcher = BatchedSearcher::new(DriverConfig::default()).unwrap();
         let mut played = Vec::new();
         for part in parts {

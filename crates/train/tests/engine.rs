@@ -5,6 +5,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
 
+mod common;
+use common::tiny_net;
+
 struct Engine {
     child: Child,
     stdin: ChildStdin,
@@ -135,8 +138,7 @@ fn a_bot_answers_legal_actions_and_bad_requests_get_errors() {
 #[test]
 fn the_agent_answers_from_a_checkpoint_with_its_search() {
     let dir = tempfile::tempdir().unwrap();
-    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());
-    blobnet::save_net(&net, dir.path().join("net.bin")).unwrap();
+    tiny_net(dir.path());
     let checkpoint = dir.path().to_str().unwrap();
     let mut engine = Engine::start(&["--checkpoint", checkpoint, "--search", "2x10", "--seed", "7"]);
     assert_eq!(engine.ask(json!({"request": "ping"}))["engine"], "agent (2 worlds x 10 simulations)");
@@ -230,8 +232,7 @@ fn heuristic_records(count: usize) -> Vec<Value> {
 #[test]
 fn a_learning_agent_learns_the_other_seats_from_observed_rounds() {
     let dir = tempfile::tempdir().unwrap();
-    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());
-    blobnet::save_net(&net, dir.path().join("net.bin")).unwrap();
+    tiny_net(dir.path());
     let checkpoint = dir.path().to_str().unwrap();
     let records = heuristic_records(400);
     let observe = |id: usize, record: &Value, seat: usize| json!({"id": id, "request": "observe", "record": record, "seat": seat});

@@ -3,6 +3,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
+mod common;
+use common::tiny_net;
+
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_blob"))
         .arg("play")
@@ -120,8 +123,7 @@ fn a_whole_game_by_the_schedule() {
 #[test]
 fn several_rounds_against_the_agent_from_a_checkpoint_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let net = blobnet::BlobNetConfig::tiny().init::<blobnet::CpuBackend>(&blobnet::CpuDevice::default());
-    blobnet::save_net(&net, dir.path().join("net.bin")).unwrap();
+    tiny_net(dir.path());
     let checkpoint = dir.path().to_str().unwrap();
     let transcript = play_scripted(&[
         "--checkpoint", checkpoint, "--players", "3", "--cards", "3", "--rounds", "2", "--seat", "1", "--seed", "4",

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod common;
+use common::tiny_net;
+
 /// A running `blob serve` on a free loopback port, stopped when dropped.
 struct Server {
     child: Child,
@@ -188,13 +191,6 @@ fn illegal_and_malformed_requests_are_refused_and_change_nothing() {
     server.ok("POST", "/api/games", Some(json!({ "cards": 1 })));
 }
 
-/// A tiny random network saved where the server can load it (the agent's view needs one).
-fn tiny_net(dir: &std::path::Path) -> std::path::PathBuf {
-    use blobnet::{save_net, BlobNetConfig, CpuBackend, CpuDevice};
-    let path = dir.join("net.bin");
-    save_net(&BlobNetConfig::tiny().init::<CpuBackend>(&CpuDevice::default()), &path).unwrap();
-    path
-}
 
 #[test]
 fn the_agent_advises_and_reviews_the_persons_decisions() {

@@ -136,3 +136,12 @@ pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// A tiny random network saved as `dir/net.bin` (so `dir` is also a checkpoint directory), for
+/// the tools that load an agent.
+pub fn tiny_net(dir: &Path) -> PathBuf {
+    use blobnet::{save_net, BlobNetConfig, CpuBackend, CpuDevice};
+    let path = dir.join("net.bin");
+    save_net(&BlobNetConfig::tiny().init::<CpuBackend>(&CpuDevice::default()), &path).unwrap();
+    path
+}
